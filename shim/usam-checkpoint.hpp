@@ -1,0 +1,54 @@
+/* usam-checkpoint.hpp — reading and writing torch.save() checkpoints.
+ *
+ * Two layouts are recognised:
+ *  - the official SAM checkpoints: torch.save(state_dict), keys
+ *    `image_encoder.…`, `prompt_encoder.…`, `mask_decoder.…`;
+ *  - μSAM's: a dict with `model_state` (keys prefixed `sam.`), optionally
+ *    `decoder_state` (the AIS decoder) and `model_type`; other entries such
+ *    as optimiser state are ignored.
+ * Floating-point tensors are converted to float32 on load.
+ */
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+namespace usam {
+
+class StateDict
+{
+public:
+  void set (const std::string &name, at::Tensor tensor);
+  /* nullptr-like undefined tensor when absent */
+  at::Tensor find (const std::string &name) const;
+  bool contains (const std::string &name) const { return index_of (name) >= 0; }
+  bool empty () const { return items_.empty (); }
+  size_t size () const { return items_.size (); }
+  const std::vector<std::pair<std::string, at::Tensor>> &items () const { return items_; }
+
+private:
+  long index_of (const std::string &name) const;
+  std::vector<std::pair<std::string, at::Tensor>> items_;
+};
+
+enum class CheckpointFormat { Sam, MicroSam };
+
+struct Checkpoint
+{
+  CheckpointFormat format = CheckpointFormat::Sam;
+  std::string model_type;   /* μSAM's `model_type` when present */
+  StateDict sam;            /* without the `sam.` prefix */
+  StateDict decoder;        /* empty when the checkpoint has no AIS decoder */
+};
+
+Checkpoint checkpoint_load (const std::string &path);
+
+/* Writes @ckpt as torch.save() would: the SAM layout is a bare OrderedDict,
+ * the μSAM layout a dict with `model_type`, `model_state` and, when present,
+ * `decoder_state`. The file is written atomically. */
+void checkpoint_save (const std::string &path, const Checkpoint &ckpt);
+
+} // namespace usam

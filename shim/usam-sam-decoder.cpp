@@ -1,0 +1,225 @@
+/* SAM's prompt encoder, two-way transformer and mask decoder. */
+#include "usam-sam-model.hpp"
+
+#include <cmath>
+
+#include "usam-error.hpp"
+
+namespace usam {
+
+namespace {
+
+at::Tensor
+layer_norm_2d (const at::Tensor &x, const at::Tensor &w, const at::Tensor &b)
+{
+  at::Tensor u = x.mean (1, true);
+  at::Tensor d = x - u;
+  at::Tensor s = d.pow (2).mean (1, true);
+  return w.view ({ -1, 1, 1 }) * (d / at::sqrt (s + 1e-6)) + b.view ({ -1, 1, 1 });
+}
+
+struct Weights
+{
+  const SamModel &m;
+  at::Tensor operator() (const std::string &name) const { return m.w (name); }
+};
+
+at::Tensor
+linear (const Weights &W, const std::string &name, const at::Tensor &x)
+{
+  return at::linear (x, W (name + ".weight"), W (name + ".bias"));
+}
+
+at::Tensor
+layer_norm (const Weights &W, const std::string &name, const at::Tensor &x)
+{
+  return at::layer_norm (x, { x.size (-1) }, W (name + ".weight"), W (name + ".bias"), 1e-5);
+}
+
+/* segment_anything.modeling.transformer.Attention */
+at::Tensor
+two_way_attention (const Weights &W, const std::string &name, int heads, const at::Tensor &q_in, const at::Tensor &k_in,
+           const at::Tensor &v_in)
+{
+  at::Tensor q = linear (W, name + ".q_proj", q_in);
+  at::Tensor k = linear (W, name + ".k_proj", k_in);
+  at::Tensor v = linear (W, name + ".v_proj", v_in);
+  auto separate = [heads] (const at::Tensor &t) {
+    return t.reshape ({ t.size (0), t.size (1), heads, t.size (2) / heads }).transpose (1, 2);
+  };
+  q = separate (q);
+  k = separate (k);
+  v = separate (v);
+  const int64_t c_per_head = q.size (3);
+  at::Tensor attn = at::matmul (q, k.permute ({ 0, 1, 3, 2 }));
+  attn = attn / std::sqrt ((double) c_per_head);
+  attn = at::softmax (attn, -1);
+  at::Tensor out = at::matmul (attn, v);
+  out = out.transpose (1, 2);
+  out = out.reshape ({ out.size (0), out.size (1), out.size (2) * out.size (3) });
+  return linear (W, name + ".out_proj", out);
+}
+
+at::Tensor
+mlp (const Weights &W, const std::string &name, int layers, const at::Tensor &x)
+{
+  at::Tensor h = x;
+  for (int i = 0; i < layers; i++)
+    {
+      h = linear (W, name + ".layers." + std::to_string (i), h);
+      if (i < layers - 1)
+        h = at::relu (h);
+    }
+  return h;
+}
+
+} // namespace
+
+std::pair<at::Tensor, at::Tensor>
+SamModel::encode_prompts (const at::Tensor &points, const at::Tensor &labels, const at::Tensor &boxes,
+                          const at::Tensor &masks) const
+{
+  const Weights W { *this };
+  const std::string pe = "prompt_encoder.";
+  const int64_t C = cfg_.prompt_dim, e = cfg_.embedding_size ();
+  const at::Tensor gauss = w (pe + "pe_layer.positional_encoding_gaussian_matrix");
+  auto encode_coords = [&] (at::Tensor coords /* (B, N, 2) pixel + 0.5 */) {
+    coords = coords / (double) cfg_.img_size;
+    coords = 2 * coords - 1;
+    coords = at::matmul (coords, gauss);
+    coords = coords * (float) (2 * M_PI);
+    return at::cat ({ at::sin (coords), at::cos (coords) }, -1);
+  };
+
+  int64_t bs = points.defined () ? points.size (0) : boxes.defined () ? boxes.size (0) : masks.defined () ? masks.size (0) : 1;
+  at::TensorOptions opts = at::TensorOptions ().dtype (at::kFloat);
+  at::Tensor sparse = at::empty ({ bs, 0, C }, opts);
+
+  if (points.defined ())
+    {
+      at::Tensor p = points + 0.5;
+      at::Tensor l = labels;
+      if (!boxes.defined ())
+        {
+          p = at::cat ({ p, at::zeros ({ p.size (0), 1, 2 }, opts) }, 1);
+          l = at::cat ({ l, -at::ones ({ l.size (0), 1 }, l.options ()) }, 1);
+        }
+      at::Tensor emb = encode_coords (p);
+      at::Tensor lu = l.unsqueeze (-1);
+      emb = at::where (lu == -1, at::zeros_like (emb), emb);
+      emb = emb + (lu == -1).to (at::kFloat) * w (pe + "not_a_point_embed.weight");
+      emb = emb + (lu == 0).to (at::kFloat) * w (pe + "point_embeddings.0.weight");
+      emb = emb + (lu == 1).to (at::kFloat) * w (pe + "point_embeddings.1.weight");
+      sparse = at::cat ({ sparse, emb }, 1);
+    }
+  if (boxes.defined ())
+    {
+      at::Tensor corners = encode_coords ((boxes + 0.5).reshape ({ -1, 2, 2 }));
+      at::Tensor add = at::cat ({ w (pe + "point_embeddings.2.weight"), w (pe + "point_embeddings.3.weight") }, 0);
+      sparse = at::cat ({ sparse, corners + add.unsqueeze (0) }, 1);
+    }
+
+  at::Tensor dense;
+  if (masks.defined ())
+    {
+      const std::string md = pe + "mask_downscaling.";
+      at::Tensor h = at::conv2d (masks, W (md + "0.weight"), W (md + "0.bias"), { 2, 2 });
+      h = at::gelu (layer_norm_2d (h, W (md + "1.weight"), W (md + "1.bias")));
+      h = at::conv2d (h, W (md + "3.weight"), W (md + "3.bias"), { 2, 2 });
+      h = at::gelu (layer_norm_2d (h, W (md + "4.weight"), W (md + "4.bias")));
+      dense = at::conv2d (h, W (md + "6.weight"), W (md + "6.bias"));
+    }
+  else
+    {
+      dense = w (pe + "no_mask_embed.weight").reshape ({ 1, -1, 1, 1 }).expand ({ bs, -1, e, e });
+    }
+  return { sparse, dense };
+}
+
+std::pair<at::Tensor, at::Tensor>
+SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, const at::Tensor &dense,
+                        bool multimask) const
+{
+  const Weights W { *this };
+  const std::string md = "mask_decoder.";
+  const int T = cfg_.num_mask_tokens;
+  const int heads = cfg_.transformer_heads;
+
+  at::Tensor output_tokens = at::cat ({ w (md + "iou_token.weight"), w (md + "mask_tokens.weight") }, 0);
+  output_tokens = output_tokens.unsqueeze (0).expand ({ sparse.size (0), -1, -1 });
+  at::Tensor tokens = at::cat ({ output_tokens, sparse }, 1);
+
+  const int64_t B = tokens.size (0);
+  at::Tensor src = embedding.size (0) == B ? embedding : at::repeat_interleave (embedding, B, 0);
+  src = src + dense;
+  const int64_t c = src.size (1), h = src.size (2), wd = src.size (3);
+
+  /* TwoWayTransformer */
+  at::Tensor keys = src.flatten (2).permute ({ 0, 2, 1 });
+  at::Tensor key_pe = dense_pe_.flatten (2).permute ({ 0, 2, 1 });
+  at::Tensor queries = tokens;
+  const at::Tensor &query_pe = tokens;
+  const std::string tr = md + "transformer.";
+  for (int i = 0; i < cfg_.transformer_depth; i++)
+    {
+      const std::string l = tr + "layers." + std::to_string (i) + ".";
+      if (i == 0)
+        queries = two_way_attention (W, l + "self_attn", heads, queries, queries, queries);
+      else
+        {
+          at::Tensor q = queries + query_pe;
+          queries = queries + two_way_attention (W, l + "self_attn", heads, q, q, queries);
+        }
+      queries = layer_norm (W, l + "norm1", queries);
+
+      at::Tensor q = queries + query_pe;
+      at::Tensor k = keys + key_pe;
+      queries = queries + two_way_attention (W, l + "cross_attn_token_to_image", heads, q, k, keys);
+      queries = layer_norm (W, l + "norm2", queries);
+
+      at::Tensor m = linear (W, l + "mlp.lin2", at::relu (linear (W, l + "mlp.lin1", queries)));
+      queries = layer_norm (W, l + "norm3", queries + m);
+
+      q = queries + query_pe;
+      k = keys + key_pe;
+      keys = keys + two_way_attention (W, l + "cross_attn_image_to_token", heads, k, q, queries);
+      keys = layer_norm (W, l + "norm4", keys);
+    }
+  {
+    at::Tensor q = queries + query_pe;
+    at::Tensor k = keys + key_pe;
+    queries = queries + two_way_attention (W, tr + "final_attn_token_to_image", heads, q, k, keys);
+    queries = layer_norm (W, tr + "norm_final_attn", queries);
+  }
+
+  at::Tensor iou_token_out = queries.select (1, 0);
+  at::Tensor mask_tokens_out = queries.slice (1, 1, 1 + T);
+
+  at::Tensor s = keys.transpose (1, 2).reshape ({ B, c, h, wd });
+  const std::string up = md + "output_upscaling.";
+  at::Tensor u = at::conv_transpose2d (s, W (up + "0.weight"), W (up + "0.bias"), 2);
+  u = at::gelu (layer_norm_2d (u, W (up + "1.weight"), W (up + "1.bias")));
+  u = at::gelu (at::conv_transpose2d (u, W (up + "3.weight"), W (up + "3.bias"), 2));
+
+  std::vector<at::Tensor> hyper;
+  for (int i = 0; i < T; i++)
+    hyper.push_back (mlp (W, md + "output_hypernetworks_mlps." + std::to_string (i), 3, mask_tokens_out.select (1, i)));
+  at::Tensor hyper_in = at::stack (hyper, 1);
+  const int64_t uc = u.size (1), uh = u.size (2), uw = u.size (3);
+  at::Tensor masks = at::matmul (hyper_in, u.view ({ B, uc, uh * uw })).view ({ B, -1, uh, uw });
+  at::Tensor iou = mlp (W, md + "iou_prediction_head", cfg_.iou_head_depth, iou_token_out);
+
+  if (multimask)
+    return { masks.slice (1, 1), iou.slice (1, 1) };
+  return { masks.slice (1, 0, 1), iou.slice (1, 0, 1) };
+}
+
+at::Tensor
+SamModel::postprocess_masks (const at::Tensor &low_res, int input_h, int input_w, int orig_h, int orig_w) const
+{
+  at::Tensor m = at::upsample_bilinear2d (low_res, { cfg_.img_size, cfg_.img_size }, false);
+  m = m.slice (2, 0, input_h).slice (3, 0, input_w);
+  return at::upsample_bilinear2d (m, { orig_h, orig_w }, false);
+}
+
+} // namespace usam

@@ -1,0 +1,268 @@
+/* usam-sam.cpp — the C interface: runtime, errors and models. */
+#include "usam-sam-private.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <cpuid.h>
+#include <dlfcn.h>
+
+namespace usam {
+
+namespace {
+
+thread_local std::string last_error;
+std::once_flag runtime_once;
+
+void
+set_blas_threads (int n)
+{
+  /* OpenBLAS keeps its own pool; keep it in step with libtorch's. */
+  using SetThreads = void (*) (int);
+  if (auto f = reinterpret_cast<SetThreads> (dlsym (RTLD_DEFAULT, "openblas_set_num_threads")))
+    f (n);
+}
+
+int
+default_threads ()
+{
+  if (const char *env = getenv ("USAM_NUM_THREADS"))
+    if (int n = atoi (env); n > 0)
+      return n;
+  unsigned n = std::thread::hardware_concurrency ();
+  return n > 0 ? (int) n : 1;
+}
+
+} // namespace
+
+void
+set_last_error (const std::string &message)
+{
+  /* One line: messages from libtorch can carry several. */
+  std::string line = message.substr (0, message.find ('\n'));
+  last_error = line;
+}
+
+void
+ensure_runtime ()
+{
+  std::call_once (runtime_once, [] {
+    int n = default_threads ();
+    at::set_num_threads (n);
+    set_blas_threads (n);
+  });
+}
+
+usam_precision
+resolve_precision (usam_precision requested)
+{
+  if (requested == USAM_PRECISION_AUTO)
+    {
+      if (const char *env = getenv ("USAM_PRECISION"))
+        {
+          if (strcmp (env, "fp32") == 0)
+            return USAM_PRECISION_FP32;
+          if (strcmp (env, "bf16") == 0)
+            return USAM_PRECISION_BF16;
+        }
+      return usam_cpu_has_bf16 () ? USAM_PRECISION_BF16 : USAM_PRECISION_FP32;
+    }
+  return requested;
+}
+
+} // namespace usam
+
+using namespace usam;
+
+extern "C" {
+
+const char *
+usam_status_to_string (usam_status status)
+{
+  switch (status)
+    {
+    case USAM_STATUS_OK: return "success";
+    case USAM_STATUS_INVALID_ARGUMENT: return "invalid argument";
+    case USAM_STATUS_IO: return "input/output error";
+    case USAM_STATUS_FORMAT: return "malformed file";
+    case USAM_STATUS_UNSUPPORTED: return "unsupported";
+    case USAM_STATUS_SHAPE: return "wrong weights";
+    case USAM_STATUS_ABORTED: return "cancelled";
+    case USAM_STATUS_NO_MEMORY: return "out of memory";
+    case USAM_STATUS_INTERNAL: return "internal error";
+    }
+  return "unknown status";
+}
+
+const char *
+usam_last_error (void)
+{
+  return last_error.c_str ();
+}
+
+void
+usam_free (void *data)
+{
+  free (data);
+}
+
+void
+usam_set_num_threads (int n)
+{
+  ensure_runtime ();
+  if (n <= 0)
+    n = default_threads ();
+  at::set_num_threads (n);
+  set_blas_threads (n);
+}
+
+int
+usam_get_num_threads (void)
+{
+  ensure_runtime ();
+  return at::get_num_threads ();
+}
+
+const char *
+usam_precision_to_string (usam_precision precision)
+{
+  switch (precision)
+    {
+    case USAM_PRECISION_AUTO: return "auto";
+    case USAM_PRECISION_FP32: return "fp32";
+    case USAM_PRECISION_BF16: return "bf16";
+    }
+  return "unknown";
+}
+
+bool
+usam_cpu_has_bf16 (void)
+{
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count (7, 0, &a, &b, &c, &d))
+    return false;
+  const bool amx_bf16 = d & (1u << 22);
+  const bool avx512f = b & (1u << 16);
+  if (!__get_cpuid_count (7, 1, &a, &b, &c, &d))
+    return false;
+  const bool avx512_bf16 = a & (1u << 5);
+  if (!(avx512f && (avx512_bf16 || amx_bf16)))
+    return false;
+  /* The OS must save the AVX-512 state (XCR0 bits 5–7). */
+  unsigned lo, hi;
+  __asm__ ("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (lo & 0xe6) == 0xe6;
+}
+
+usam_model_params
+usam_model_default_params (void)
+{
+  usam_model_params p;
+  p.precision = USAM_PRECISION_AUTO;
+  return p;
+}
+
+static usam_model *
+make_model (SamConfig cfg, StateDict weights, const usam_model_params *params)
+{
+  auto model = std::make_unique<usam_model> ();
+  model->sam = std::make_shared<SamModel> (std::move (cfg), std::move (weights));
+  model->precision = resolve_precision (params ? params->precision : USAM_PRECISION_AUTO);
+  model->sam->set_encoder_precision (model->precision == USAM_PRECISION_BF16 ? EncoderPrecision::BFloat16
+                                                                             : EncoderPrecision::Float32);
+  return model.release ();
+}
+
+usam_status
+usam_model_load (const char *path, const usam_model_params *params, usam_model **out_model)
+{
+  if (out_model)
+    *out_model = nullptr;
+  return guarded ([&] {
+    if (!path || !out_model)
+      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_model_load: path and out_model are required");
+    c10::InferenceMode guard;
+    Checkpoint ckpt = checkpoint_load (path);
+    SamConfig cfg = sam_config_from_state_dict (ckpt.sam, path);
+    usam_model *model = make_model (std::move (cfg), std::move (ckpt.sam), params);
+    model->decoder = std::move (ckpt.decoder);
+    model->format = ckpt.format;
+    model->usam_type = ckpt.model_type;
+    *out_model = model;
+  });
+}
+
+void
+usam_model_free (usam_model *model)
+{
+  delete model;
+}
+
+static void
+copy_str (char *dest, size_t n, const std::string &src)
+{
+  snprintf (dest, n, "%s", src.c_str ());
+}
+
+void
+usam_model_get_info (const usam_model *model, usam_model_info *info)
+{
+  memset (info, 0, sizeof *info);
+  if (!model)
+    return;
+  const SamConfig &c = model->sam->config ();
+  copy_str (info->type, sizeof info->type, c.type_name ());
+  copy_str (info->format, sizeof info->format, model->format == CheckpointFormat::Sam ? "sam" : "usam");
+  copy_str (info->usam_type, sizeof info->usam_type, model->usam_type);
+  info->img_size = c.img_size;
+  info->patch_size = c.patch_size;
+  info->embed_dim = c.embed_dim;
+  info->depth = c.depth;
+  info->num_heads = c.num_heads;
+  info->window_size = c.window_size;
+  for (int g : c.global_attn_indexes)
+    if (info->n_global < (int) (sizeof info->global_attn_indexes / sizeof (int)))
+      info->global_attn_indexes[info->n_global++] = g;
+  info->embedding_channels = c.out_chans;
+  info->embedding_size = c.embedding_size ();
+  info->n_parameters = model->sam->n_parameters ();
+  info->has_decoder = !model->decoder.empty ();
+  info->precision = model->precision;
+}
+
+usam_status
+usam_model_new_random (const char *preset, uint64_t seed, const usam_model_params *params, usam_model **out_model)
+{
+  if (out_model)
+    *out_model = nullptr;
+  return guarded ([&] {
+    if (!preset || !out_model)
+      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_model_new_random: preset and out_model are required");
+    c10::InferenceMode guard;
+    SamConfig cfg = sam_config_preset (preset);
+    StateDict sd = sam_random_state_dict (cfg, seed);
+    *out_model = make_model (std::move (cfg), std::move (sd), params);
+  });
+}
+
+usam_status
+usam_model_save (const usam_model *model, const char *path, usam_checkpoint_format format)
+{
+  return guarded ([&] {
+    if (!model || !path)
+      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_model_save: model and path are required");
+    Checkpoint ckpt;
+    ckpt.format = format == USAM_CHECKPOINT_USAM ? CheckpointFormat::MicroSam : CheckpointFormat::Sam;
+    ckpt.model_type = model->usam_type.empty () ? model->sam->config ().type_name () : model->usam_type;
+    ckpt.sam = model->sam->weights ();
+    if (ckpt.format == CheckpointFormat::MicroSam)
+      ckpt.decoder = model->decoder;
+    checkpoint_save (path, ckpt);
+  });
+}
+
+} // extern "C"
