@@ -47,7 +47,7 @@ scalar_type (const std::string &dtype, const std::string &path)
   for (const auto &entry : table)
     if (dtype == entry.first)
       return entry.second;
-  fail (USAM_STATUS_UNSUPPORTED, path + ": unsupported tensor type " + dtype);
+  fail (USAM_SAM_STATUS_UNSUPPORTED, path + ": unsupported tensor type " + dtype);
 }
 
 const char *
@@ -63,7 +63,7 @@ dtype_name (at::ScalarType t)
     case at::kInt: return "int32";
     case at::kByte: return "uint8";
     case at::kBool: return "bool";
-    default: fail (USAM_STATUS_UNSUPPORTED, std::string ("cannot save tensors of type ") + c10::toString (t));
+    default: fail (USAM_SAM_STATUS_UNSUPPORTED, std::string ("cannot save tensors of type ") + c10::toString (t));
     }
 }
 
@@ -83,18 +83,18 @@ public:
     for (size_t d = 0; d < t.sizes.size (); d++)
       {
         if (t.sizes[d] < 0 || t.strides[d] < 0)
-          fail (USAM_STATUS_FORMAT, path + ": tensor '" + name + "' has a negative size or stride");
+          fail (USAM_SAM_STATUS_FORMAT, path + ": tensor '" + name + "' has a negative size or stride");
         if (t.sizes[d] == 0)
           empty = true;
         else if (t.sizes[d] > 1)
           {
             if (t.strides[d] > 0 && t.sizes[d] - 1 > (INT64_MAX / 2) / t.strides[d])
-              fail (USAM_STATUS_FORMAT, path + ": tensor '" + name + "' has an impossible shape");
+              fail (USAM_SAM_STATUS_FORMAT, path + ": tensor '" + name + "' has an impossible shape");
             extent += (t.sizes[d] - 1) * t.strides[d];
           }
       }
     if (!empty && (t.storage_offset < 0 || extent >= storage.numel () - t.storage_offset))
-      fail (USAM_STATUS_SHAPE, path + ": tensor '" + name + "' reaches past its storage (wrong shape)");
+      fail (USAM_SAM_STATUS_SHAPE, path + ": tensor '" + name + "' reaches past its storage (wrong shape)");
 
     at::Tensor v = storage.as_strided (t.sizes, t.strides, t.storage_offset);
     if (at::isFloatingType (type))
@@ -114,10 +114,10 @@ private:
     const std::string record = prefix_ + "data/" + t.storage_key;
     const ZipEntry *entry = zip_.find (record);
     if (!entry)
-      fail (USAM_STATUS_FORMAT, zip_.path () + ": truncated or damaged (record '" + record + "' is missing)");
+      fail (USAM_SAM_STATUS_FORMAT, zip_.path () + ": truncated or damaged (record '" + record + "' is missing)");
     int64_t elem = (int64_t) c10::elementSize (type);
     if (t.storage_numel < 0 || (uint64_t) t.storage_numel * (uint64_t) elem != entry->size)
-      fail (USAM_STATUS_FORMAT, zip_.path () + ": record '" + record + "' has " + std::to_string (entry->size)
+      fail (USAM_SAM_STATUS_FORMAT, zip_.path () + ": record '" + record + "' has " + std::to_string (entry->size)
                                    + " bytes, expected " + std::to_string (t.storage_numel * elem));
     at::Tensor storage = at::empty ({ t.storage_numel }, at::TensorOptions ().dtype (type));
     zip_.read (*entry, storage.data_ptr ());
@@ -135,7 +135,7 @@ load_tensor_dict (const PickleRef &dict, const std::string &strip_prefix, Tensor
                   const std::string &path, const std::string &what)
 {
   if (!dict || dict->kind != PickleValue::Kind::Dict)
-    fail (USAM_STATUS_FORMAT, path + ": '" + what + "' is not a dictionary of tensors");
+    fail (USAM_SAM_STATUS_FORMAT, path + ": '" + what + "' is not a dictionary of tensors");
   for (const auto &kv : dict->dict)
     {
       if (!kv.first || !kv.first->is_string () || !kv.second || kv.second->kind != PickleValue::Kind::Tensor)
@@ -180,20 +180,20 @@ checkpoint_load (const std::string &path)
     {
       for (const auto &entry : zip.entries ())
         if (entry.name.find ("constants.pkl") != std::string::npos)
-          fail (USAM_STATUS_UNSUPPORTED, path + ": a TorchScript archive, not a torch.save() checkpoint");
-      fail (USAM_STATUS_FORMAT, path + ": not a checkpoint (the ZIP archive has no data.pkl)");
+          fail (USAM_SAM_STATUS_UNSUPPORTED, path + ": a TorchScript archive, not a torch.save() checkpoint");
+      fail (USAM_SAM_STATUS_FORMAT, path + ": not a checkpoint (the ZIP archive has no data.pkl)");
     }
   const std::string prefix = pkl->name.substr (0, pkl->name.size () - 8);
   if (const ZipEntry *order = zip.find (prefix + "byteorder"))
     if (zip.read_string (*order) != "little")
-      fail (USAM_STATUS_UNSUPPORTED, path + ": big-endian checkpoints are not supported");
+      fail (USAM_SAM_STATUS_UNSUPPORTED, path + ": big-endian checkpoints are not supported");
 
   PickleRef root = pickle_load (zip.read_string (*pkl), path);
   TensorLoader loader (zip, prefix);
   Checkpoint ckpt;
 
   if (root->kind != PickleValue::Kind::Dict)
-    fail (USAM_STATUS_FORMAT, path + ": not a SAM checkpoint (the saved object is not a dictionary)");
+    fail (USAM_SAM_STATUS_FORMAT, path + ": not a SAM checkpoint (the saved object is not a dictionary)");
 
   if (PickleRef model_state = root->get ("model_state"))
     {
@@ -216,10 +216,10 @@ checkpoint_load (const std::string &path)
     }
   else
     {
-      fail (USAM_STATUS_FORMAT, path + ": not a SAM checkpoint (no model weights in the saved dictionary)");
+      fail (USAM_SAM_STATUS_FORMAT, path + ": not a SAM checkpoint (no model weights in the saved dictionary)");
     }
   if (ckpt.sam.empty ())
-    fail (USAM_STATUS_FORMAT, path + ": not a SAM checkpoint (the state dict holds no tensors)");
+    fail (USAM_SAM_STATUS_FORMAT, path + ": not a SAM checkpoint (the state dict holds no tensors)");
   return ckpt;
 }
 

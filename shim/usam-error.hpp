@@ -1,7 +1,7 @@
 /* usam-error.hpp — the one exception type inside the shim.
  *
  * Every failure inside shim/ is thrown as usam::Error and turned into a
- * usam_status plus a one-line message at the C boundary (usam-sam.cpp).
+ * usam_sam_status plus a one-line message at the C boundary (usam-sam.cpp).
  */
 #pragma once
 
@@ -15,17 +15,17 @@ namespace usam {
 class Error : public std::runtime_error
 {
 public:
-  Error (usam_status status, const std::string &message)
+  Error (usam_sam_status status, const std::string &message)
     : std::runtime_error (message), status_ (status) {}
 
-  usam_status status () const { return status_; }
+  usam_sam_status status () const { return status_; }
 
 private:
-  usam_status status_;
+  usam_sam_status status_;
 };
 
 [[noreturn]] inline void
-fail (usam_status status, const std::string &message)
+fail (usam_sam_status status, const std::string &message)
 {
   throw Error (status, message);
 }

@@ -93,7 +93,7 @@ public:
 private:
   [[noreturn]] void bad (const std::string &what) const
   {
-    fail (USAM_STATUS_FORMAT, where_ + ": damaged pickle at byte " + std::to_string (pos_) + ": " + what);
+    fail (USAM_SAM_STATUS_FORMAT, where_ + ": damaged pickle at byte " + std::to_string (pos_) + ": " + what);
   }
 
   const uint8_t *take (size_t n)
@@ -243,7 +243,7 @@ Machine::persistent_load (const PickleRef &pid)
     bad ("malformed storage reference");
   const char *dtype = storage_dtype (type->s);
   if (!dtype)
-    fail (USAM_STATUS_UNSUPPORTED, where_ + ": unsupported storage type " + type->s);
+    fail (USAM_SAM_STATUS_UNSUPPORTED, where_ + ": unsupported storage type " + type->s);
   auto st = PickleValue::make (Kind::Storage);
   st->tensor.storage_key = key->s;
   st->tensor.dtype = dtype;
@@ -284,7 +284,7 @@ Machine::call (const PickleRef &callable, const PickleRef &args)
 
   if (name == "torch._utils._rebuild_qtensor" || name == "torch._utils._rebuild_sparse_tensor"
       || name == "torch._utils._rebuild_sparse_csr_tensor")
-    fail (USAM_STATUS_UNSUPPORTED, where_ + ": quantised or sparse tensors are not supported (" + name + ")");
+    fail (USAM_SAM_STATUS_UNSUPPORTED, where_ + ": quantised or sparse tensors are not supported (" + name + ")");
 
   auto o = PickleValue::make (Kind::Object);
   o->s = name.empty () ? std::string ("<object>") : name;
@@ -783,7 +783,7 @@ PickleWriter::tensor (const PickleTensor &t)
     if (t.dtype == s.first)
       storage = s.second;
   if (!storage)
-    fail (USAM_STATUS_UNSUPPORTED, "cannot save tensors of type " + t.dtype);
+    fail (USAM_SAM_STATUS_UNSUPPORTED, "cannot save tensors of type " + t.dtype);
 
   global ("torch._utils", "_rebuild_tensor_v2");
   mark ();

@@ -12,31 +12,31 @@ namespace usam {
 namespace {
 
 size_t
-pixel_size (usam_pixel_type type)
+pixel_size (usam_sam_pixel_type type)
 {
   switch (type)
     {
-    case USAM_PIXEL_U8: return 1;
-    case USAM_PIXEL_U16: case USAM_PIXEL_I16: return 2;
-    case USAM_PIXEL_U32: case USAM_PIXEL_I32: case USAM_PIXEL_F32: return 4;
-    case USAM_PIXEL_F64: return 8;
+    case USAM_SAM_PIXEL_U8: return 1;
+    case USAM_SAM_PIXEL_U16: case USAM_SAM_PIXEL_I16: return 2;
+    case USAM_SAM_PIXEL_U32: case USAM_SAM_PIXEL_I32: case USAM_SAM_PIXEL_F32: return 4;
+    case USAM_SAM_PIXEL_F64: return 8;
     }
   return 0;
 }
 
 /* The reference converts every pixel to float32 before normalising. */
 float
-sample_f32 (const uint8_t *p, usam_pixel_type type)
+sample_f32 (const uint8_t *p, usam_sam_pixel_type type)
 {
   switch (type)
     {
-    case USAM_PIXEL_U8: return (float) *p;
-    case USAM_PIXEL_U16: { uint16_t v; memcpy (&v, p, 2); return (float) v; }
-    case USAM_PIXEL_I16: { int16_t v; memcpy (&v, p, 2); return (float) v; }
-    case USAM_PIXEL_U32: { uint32_t v; memcpy (&v, p, 4); return (float) v; }
-    case USAM_PIXEL_I32: { int32_t v; memcpy (&v, p, 4); return (float) v; }
-    case USAM_PIXEL_F32: { float v; memcpy (&v, p, 4); return v; }
-    case USAM_PIXEL_F64: { double v; memcpy (&v, p, 8); return (float) v; }
+    case USAM_SAM_PIXEL_U8: return (float) *p;
+    case USAM_SAM_PIXEL_U16: { uint16_t v; memcpy (&v, p, 2); return (float) v; }
+    case USAM_SAM_PIXEL_I16: { int16_t v; memcpy (&v, p, 2); return (float) v; }
+    case USAM_SAM_PIXEL_U32: { uint32_t v; memcpy (&v, p, 4); return (float) v; }
+    case USAM_SAM_PIXEL_I32: { int32_t v; memcpy (&v, p, 4); return (float) v; }
+    case USAM_SAM_PIXEL_F32: { float v; memcpy (&v, p, 4); return v; }
+    case USAM_SAM_PIXEL_F64: { double v; memcpy (&v, p, 8); return (float) v; }
     }
   return 0.0f;
 }
@@ -44,20 +44,20 @@ sample_f32 (const uint8_t *p, usam_pixel_type type)
 } // namespace
 
 Rgb8
-image_to_rgb8 (const usam_image *image, usam_normalize normalize)
+image_to_rgb8 (const usam_sam_image_view *image, usam_sam_normalize normalize)
 {
   if (!image || !image->data)
-    fail (USAM_STATUS_INVALID_ARGUMENT, "no image data");
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "no image data");
   size_t psize = pixel_size (image->type);
   if (psize == 0)
-    fail (USAM_STATUS_INVALID_ARGUMENT, "unknown pixel type");
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "unknown pixel type");
   if (image->width <= 0 || image->height <= 0 || image->channels <= 0)
-    fail (USAM_STATUS_INVALID_ARGUMENT, "image has an empty shape (" + std::to_string (image->width) + "×"
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "image has an empty shape (" + std::to_string (image->width) + "×"
                                            + std::to_string (image->height) + "×" + std::to_string (image->channels) + ")");
   if (image->width > 65536 || image->height > 65536)
-    fail (USAM_STATUS_INVALID_ARGUMENT, "image is too large for a single embedding; tile it");
-  if (normalize == USAM_NORMALIZE_NONE && image->type != USAM_PIXEL_U8)
-    fail (USAM_STATUS_INVALID_ARGUMENT, "normalisation 'none' needs an 8-bit image");
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "image is too large for a single embedding; tile it");
+  if (normalize == USAM_SAM_NORMALIZE_NONE && image->type != USAM_SAM_PIXEL_U8)
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "normalisation 'none' needs an 8-bit image");
 
   const int w = image->width, h = image->height, ch = image->channels;
   const size_t stride = image->row_stride ? image->row_stride : (size_t) w * (size_t) ch * psize;
@@ -70,7 +70,7 @@ image_to_rgb8 (const usam_image *image, usam_normalize normalize)
   out.height = h;
   out.pixels.assign ((size_t) w * h * 3, 0);
 
-  if (normalize == USAM_NORMALIZE_NONE)
+  if (normalize == USAM_SAM_NORMALIZE_NONE)
     {
       for (int y = 0; y < h; y++)
         {
@@ -210,7 +210,7 @@ resize_bilinear_pil (const Rgb8 &in, int out_w, int out_h)
   if (out_w == in.width && out_h == in.height)
     return in;
   if (out_w <= 0 || out_h <= 0)
-    fail (USAM_STATUS_INVALID_ARGUMENT, "resize to an empty image");
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "resize to an empty image");
 
   /* Horizontal pass first, into an image of the input height, then vertical. */
   Rgb8 tmp;

@@ -21,7 +21,7 @@ struct Rgb8
 };
 
 /* Throws usam::Error on an unusable image. */
-Rgb8 image_to_rgb8 (const usam_image *image, usam_normalize normalize);
+Rgb8 image_to_rgb8 (const usam_sam_image_view *image, usam_sam_normalize normalize);
 
 /* SamPredictor's target size for a long side of @target: (h, w). */
 void resize_longest_shape (int h, int w, int target, int *out_h, int *out_w);

@@ -240,7 +240,7 @@ SamModel::encode (const at::Tensor &image, const AbortCheck &abort, const Progre
     {
       at::Tensor pos = w (enc + "pos_embed");
       if (pos.size (1) != x.size (1) || pos.size (2) != x.size (2))
-        fail (USAM_STATUS_INVALID_ARGUMENT, "encoder input does not match the model's input size");
+        fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "encoder input does not match the model's input size");
       x = x + pos;
     }
   else
@@ -250,7 +250,7 @@ SamModel::encode (const at::Tensor &image, const AbortCheck &abort, const Progre
   for (size_t i = 0; i < n; i++)
     {
       if (abort && abort ())
-        fail (USAM_STATUS_ABORTED, "encoding was cancelled");
+        fail (USAM_SAM_STATUS_ABORTED, "encoding was cancelled");
       x = block_forward (blocks_[i], x);
       if (progress)
         progress ((double) (i + 1) / (double) (n + 1));

@@ -59,7 +59,7 @@ sam_config_preset (const std::string &name)
       c.global_attn_indexes = { 1, 3 };
     }
   else
-    fail (USAM_STATUS_INVALID_ARGUMENT, "unknown model preset '" + name + "' (expected vit_b, vit_l, vit_h or tiny)");
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "unknown model preset '" + name + "' (expected vit_b, vit_l, vit_h or tiny)");
   c.mlp_dim = c.embed_dim * 4;
   return c;
 }
@@ -227,18 +227,18 @@ sam_config_from_state_dict (const StateDict &sd, const std::string &path)
     {
       const std::string &k = kv.first;
       if (starts_with (k, "image_encoder.layers.") || starts_with (k, "image_encoder.patch_embed.seq."))
-        fail (USAM_STATUS_UNSUPPORTED,
+        fail (USAM_SAM_STATUS_UNSUPPORTED,
               path + ": a MobileSAM vit_t (TinyViT encoder) checkpoint; vit_t is not supported yet");
       if (starts_with (k, "image_encoder.trunk.") || starts_with (k, "sam_mask_decoder."))
-        fail (USAM_STATUS_UNSUPPORTED, path + ": a SAM 2 checkpoint; only SAM (v1) and μSAM models are supported");
+        fail (USAM_SAM_STATUS_UNSUPPORTED, path + ": a SAM 2 checkpoint; only SAM (v1) and μSAM models are supported");
     }
 
   auto need = [&] (const std::string &name, int64_t dim) {
     at::Tensor t = sd.find (name);
     if (!t.defined ())
-      fail (USAM_STATUS_SHAPE, path + ": not a SAM checkpoint (missing weight '" + name + "')");
+      fail (USAM_SAM_STATUS_SHAPE, path + ": not a SAM checkpoint (missing weight '" + name + "')");
     if (t.dim () != dim)
-      fail (USAM_STATUS_SHAPE, path + ": weight '" + name + "' has shape " + shape_str (t.sizes ()) + ", expected "
+      fail (USAM_SAM_STATUS_SHAPE, path + ": weight '" + name + "' has shape " + shape_str (t.sizes ()) + ", expected "
                                   + std::to_string (dim) + " dimensions");
     return t;
   };
@@ -246,7 +246,7 @@ sam_config_from_state_dict (const StateDict &sd, const std::string &path)
   SamConfig c;
   at::Tensor patch = need ("image_encoder.patch_embed.proj.weight", 4);
   if (patch.size (1) != 3 || patch.size (2) != patch.size (3) || patch.size (2) <= 0)
-    fail (USAM_STATUS_SHAPE, path + ": weight 'image_encoder.patch_embed.proj.weight' has shape "
+    fail (USAM_SAM_STATUS_SHAPE, path + ": weight 'image_encoder.patch_embed.proj.weight' has shape "
                                 + shape_str (patch.sizes ()) + ", expected [width, 3, p, p]");
   c.embed_dim = (int) patch.size (0);
   c.patch_size = (int) patch.size (2);
@@ -256,7 +256,7 @@ sam_config_from_state_dict (const StateDict &sd, const std::string &path)
   if (c.use_abs_pos)
     {
       if (pos.dim () != 4 || pos.size (1) != pos.size (2) || pos.size (3) != c.embed_dim)
-        fail (USAM_STATUS_SHAPE, path + ": weight 'image_encoder.pos_embed' has shape " + shape_str (pos.sizes ()));
+        fail (USAM_SAM_STATUS_SHAPE, path + ": weight 'image_encoder.pos_embed' has shape " + shape_str (pos.sizes ()));
       c.img_size = (int) pos.size (1) * c.patch_size;
     }
   else
@@ -264,7 +264,7 @@ sam_config_from_state_dict (const StateDict &sd, const std::string &path)
 
   c.depth = count_indexed (sd, "image_encoder.blocks.", ".norm1.weight");
   if (c.depth == 0)
-    fail (USAM_STATUS_SHAPE, path + ": not a SAM checkpoint (the image encoder has no blocks)");
+    fail (USAM_SAM_STATUS_SHAPE, path + ": not a SAM checkpoint (the image encoder has no blocks)");
   c.mlp_dim = (int) need ("image_encoder.blocks.0.mlp.lin1.weight", 2).size (0);
 
   const int e = c.embedding_size ();
@@ -281,14 +281,14 @@ sam_config_from_state_dict (const StateDict &sd, const std::string &path)
           if (head_dim == 0)
             head_dim = (int) r.size (1);
           if (r.size (1) != head_dim || head_dim <= 0 || c.embed_dim % head_dim != 0 || r.size (0) % 2 == 0)
-            fail (USAM_STATUS_SHAPE, path + ": weight '" + name + "' has shape " + shape_str (r.sizes ()));
+            fail (USAM_SAM_STATUS_SHAPE, path + ": weight '" + name + "' has shape " + shape_str (r.sizes ()));
           int size = (int) (r.size (0) + 1) / 2;
           if (size == e)
             c.global_attn_indexes.push_back (i);
           else if (c.window_size == 0 || c.window_size == size)
             c.window_size = size;
           else
-            fail (USAM_STATUS_SHAPE, path + ": blocks disagree on the attention window (" + std::to_string (c.window_size)
+            fail (USAM_SAM_STATUS_SHAPE, path + ": blocks disagree on the attention window (" + std::to_string (c.window_size)
                                         + " and " + std::to_string (size) + ")");
         }
       if (c.window_size == 0)
@@ -311,28 +311,28 @@ sam_config_from_state_dict (const StateDict &sd, const std::string &path)
             }
         }
       if (!known)
-        fail (USAM_STATUS_SHAPE, path + ": cannot tell the encoder's heads without relative position weights");
+        fail (USAM_SAM_STATUS_SHAPE, path + ": cannot tell the encoder's heads without relative position weights");
     }
 
   c.out_chans = (int) need ("image_encoder.neck.0.weight", 4).size (0);
   c.prompt_dim = (int) need ("prompt_encoder.point_embeddings.0.weight", 2).size (1);
   if (c.prompt_dim != c.out_chans)
-    fail (USAM_STATUS_SHAPE, path + ": the encoder's output width (" + std::to_string (c.out_chans)
+    fail (USAM_SAM_STATUS_SHAPE, path + ": the encoder's output width (" + std::to_string (c.out_chans)
                                 + ") differs from the prompt width (" + std::to_string (c.prompt_dim) + ")");
   c.mask_in_chans = (int) need ("prompt_encoder.mask_downscaling.3.weight", 4).size (0);
   c.transformer_depth = count_indexed (sd, "mask_decoder.transformer.layers.", ".norm1.weight");
   if (c.transformer_depth == 0)
-    fail (USAM_STATUS_SHAPE, path + ": not a SAM checkpoint (the mask decoder has no transformer layers)");
+    fail (USAM_SAM_STATUS_SHAPE, path + ": not a SAM checkpoint (the mask decoder has no transformer layers)");
   c.transformer_mlp_dim = (int) need ("mask_decoder.transformer.layers.0.mlp.lin1.weight", 2).size (0);
   int64_t internal = need ("mask_decoder.transformer.layers.0.cross_attn_token_to_image.q_proj.weight", 2).size (0);
   if (internal <= 0 || c.prompt_dim % internal != 0)
-    fail (USAM_STATUS_SHAPE, path + ": unexpected cross-attention width " + std::to_string (internal));
+    fail (USAM_SAM_STATUS_SHAPE, path + ": unexpected cross-attention width " + std::to_string (internal));
   c.attention_downsample = (int) (c.prompt_dim / internal);
   c.num_mask_tokens = (int) need ("mask_decoder.mask_tokens.weight", 2).size (0);
   c.iou_head_depth = count_indexed (sd, "mask_decoder.iou_prediction_head.layers.", ".weight");
   c.iou_head_hidden = (int) need ("mask_decoder.iou_prediction_head.layers.0.weight", 2).size (0);
   if (c.num_mask_tokens < 2 || c.iou_head_depth < 1)
-    fail (USAM_STATUS_SHAPE, path + ": unexpected mask decoder layout");
+    fail (USAM_SAM_STATUS_SHAPE, path + ": unexpected mask decoder layout");
 
   sam_validate_state_dict (c, sd, path);
   return c;
@@ -347,14 +347,14 @@ sam_validate_state_dict (const SamConfig &cfg, const StateDict &sd, const std::s
       expected.insert (spec.name);
       at::Tensor t = sd.find (spec.name);
       if (!t.defined ())
-        fail (USAM_STATUS_SHAPE, path + ": missing weight '" + spec.name + "'");
+        fail (USAM_SAM_STATUS_SHAPE, path + ": missing weight '" + spec.name + "'");
       if (t.sizes () != at::IntArrayRef (spec.shape))
-        fail (USAM_STATUS_SHAPE, path + ": weight '" + spec.name + "' has shape " + shape_str (t.sizes ()) + ", expected "
+        fail (USAM_SAM_STATUS_SHAPE, path + ": weight '" + spec.name + "' has shape " + shape_str (t.sizes ()) + ", expected "
                                     + shape_str (spec.shape));
       if (t.scalar_type () != at::kFloat)
-        fail (USAM_STATUS_SHAPE, path + ": weight '" + spec.name + "' is not floating point");
+        fail (USAM_SAM_STATUS_SHAPE, path + ": weight '" + spec.name + "' is not floating point");
       if (!t.isfinite ().all ().item<bool> ())
-        fail (USAM_STATUS_FORMAT, path + ": weight '" + spec.name + "' holds NaN or infinite values");
+        fail (USAM_SAM_STATUS_FORMAT, path + ": weight '" + spec.name + "' holds NaN or infinite values");
     }
   for (const auto &kv : sd.items ())
     if (!expected.count (kv.first))
@@ -363,7 +363,7 @@ sam_validate_state_dict (const SamConfig &cfg, const StateDict &sd, const std::s
         if (kv.first.find ("lora") != std::string::npos || kv.first.find ("w_a") != std::string::npos
             || kv.first.find ("w_b") != std::string::npos)
           hint = " (LoRA/PEFT checkpoints must be merged first)";
-        fail (USAM_STATUS_SHAPE, path + ": unexpected weight '" + kv.first + "'" + hint);
+        fail (USAM_SAM_STATUS_SHAPE, path + ": unexpected weight '" + kv.first + "'" + hint);
       }
 }
 
@@ -403,7 +403,7 @@ SamModel::w (const std::string &name) const
 {
   at::Tensor t = weights_.find (name);
   if (!t.defined ())
-    fail (USAM_STATUS_INTERNAL, "model has no weight '" + name + "'");
+    fail (USAM_SAM_STATUS_INTERNAL, "model has no weight '" + name + "'");
   return t;
 }
 

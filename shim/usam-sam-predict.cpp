@@ -19,8 +19,8 @@ namespace {
 constexpr int64_t POSTPROCESS_CHUNK = 8;
 constexpr int64_t DECODE_BATCH = 64;
 
-usam_embedding *
-encode_rgb (const usam_model *model, const Rgb8 &resized, int orig_w, int orig_h, const usam_encode_params *params)
+usam_sam_embedding *
+encode_rgb (const usam_sam_model *model, const Rgb8 &resized, int orig_w, int orig_h, const usam_sam_encode_params *params)
 {
   const int size = model->sam->config ().img_size;
   at::Tensor input = at::empty ({ 1, 3, size, size }, at::kFloat);
@@ -33,7 +33,7 @@ encode_rgb (const usam_model *model, const Rgb8 &resized, int orig_w, int orig_h
   if (params && params->progress)
     progress = [params] (double f) { params->progress (f, params->user_data); };
 
-  auto emb = std::make_unique<usam_embedding> ();
+  auto emb = std::make_unique<usam_sam_embedding> ();
   emb->features = model->sam->encode (input, abort, progress);
   emb->shape.channels = (int) emb->features.size (1);
   emb->shape.height = (int) emb->features.size (2);
@@ -46,14 +46,14 @@ encode_rgb (const usam_model *model, const Rgb8 &resized, int orig_w, int orig_h
 }
 
 void
-check_model_and_embedding (const usam_model *model, const usam_embedding *embedding)
+check_model_and_embedding (const usam_sam_model *model, const usam_sam_embedding *embedding)
 {
   if (!model || !embedding)
-    fail (USAM_STATUS_INVALID_ARGUMENT, "a model and an embedding are required");
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "a model and an embedding are required");
   const SamConfig &c = model->sam->config ();
   if (embedding->shape.channels != c.out_chans || embedding->shape.height != c.embedding_size ()
       || embedding->shape.width != c.embedding_size ())
-    fail (USAM_STATUS_INVALID_ARGUMENT, "the embedding (" + std::to_string (embedding->shape.channels) + "×"
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "the embedding (" + std::to_string (embedding->shape.channels) + "×"
                                            + std::to_string (embedding->shape.height) + "×"
                                            + std::to_string (embedding->shape.width)
                                            + ") does not belong to this model");
@@ -63,67 +63,67 @@ check_model_and_embedding (const usam_model *model, const usam_embedding *embedd
 using PromptKind = std::tuple<int, bool, bool>;
 
 PromptKind
-kind_of (const usam_prompt &p)
+kind_of (const usam_sam_prompt &p)
 {
   return { p.n_points, p.box != nullptr, p.mask_input != nullptr };
 }
 
 void
-check_prompt (const usam_prompt &p, int index, int mask_size)
+check_prompt (const usam_sam_prompt &p, int index, int mask_size)
 {
   const std::string where = "prompt " + std::to_string (index) + ": ";
   if (p.n_points < 0 || p.n_points > 1024)
-    fail (USAM_STATUS_INVALID_ARGUMENT, where + "bad number of points");
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, where + "bad number of points");
   if (p.n_points > 0 && (!p.points || !p.labels))
-    fail (USAM_STATUS_INVALID_ARGUMENT, where + "points need coordinates and labels");
+    fail (USAM_SAM_STATUS_INVALID_ARGUMENT, where + "points need coordinates and labels");
   for (int i = 0; i < p.n_points; i++)
     {
       if (p.labels[i] != 0 && p.labels[i] != 1)
-        fail (USAM_STATUS_INVALID_ARGUMENT, where + "point labels must be 1 (positive) or 0 (negative)");
+        fail (USAM_SAM_STATUS_INVALID_ARGUMENT, where + "point labels must be 1 (positive) or 0 (negative)");
       if (!std::isfinite (p.points[2 * i]) || !std::isfinite (p.points[2 * i + 1]))
-        fail (USAM_STATUS_INVALID_ARGUMENT, where + "point coordinates must be finite");
+        fail (USAM_SAM_STATUS_INVALID_ARGUMENT, where + "point coordinates must be finite");
     }
   if (p.box)
     for (int i = 0; i < 4; i++)
       if (!std::isfinite (p.box[i]))
-        fail (USAM_STATUS_INVALID_ARGUMENT, where + "box coordinates must be finite");
+        fail (USAM_SAM_STATUS_INVALID_ARGUMENT, where + "box coordinates must be finite");
   if (p.mask_input)
     for (int i = 0; i < mask_size * mask_size; i++)
       if (!std::isfinite (p.mask_input[i]))
-        fail (USAM_STATUS_INVALID_ARGUMENT, where + "mask input holds NaN or infinite values");
+        fail (USAM_SAM_STATUS_INVALID_ARGUMENT, where + "mask input holds NaN or infinite values");
 }
 
 } // namespace
 
 extern "C" {
 
-usam_encode_params
-usam_encode_default_params (void)
+usam_sam_encode_params
+usam_sam_encode_default_params (void)
 {
-  usam_encode_params p;
+  usam_sam_encode_params p;
   memset (&p, 0, sizeof p);
-  p.normalize = USAM_NORMALIZE_MINMAX;
+  p.normalize = USAM_SAM_NORMALIZE_MINMAX;
   return p;
 }
 
-usam_status
-usam_image_to_rgb8 (const usam_image *image, usam_normalize normalize, uint8_t *out)
+usam_sam_status
+usam_sam_image_to_rgb8 (const usam_sam_image_view *image, usam_sam_normalize normalize, uint8_t *out)
 {
   return guarded ([&] {
     if (!out)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_image_to_rgb8: no output buffer");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_image_to_rgb8: no output buffer");
     Rgb8 rgb = image_to_rgb8 (image, normalize);
     memcpy (out, rgb.pixels.data (), rgb.pixels.size ());
   });
 }
 
-usam_status
-usam_resize_longest_side (const uint8_t *rgb, int width, int height, int target, uint8_t *out, int *out_width,
+usam_sam_status
+usam_sam_resize_longest_side (const uint8_t *rgb, int width, int height, int target, uint8_t *out, int *out_width,
                           int *out_height)
 {
   return guarded ([&] {
     if (width <= 0 || height <= 0 || target <= 0 || !out_width || !out_height)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_resize_longest_side: bad arguments");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_resize_longest_side: bad arguments");
     int h, w;
     resize_longest_shape (height, width, target, &h, &w);
     *out_width = w;
@@ -131,7 +131,7 @@ usam_resize_longest_side (const uint8_t *rgb, int width, int height, int target,
     if (!out)
       return;
     if (!rgb)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_resize_longest_side: no input");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_resize_longest_side: no input");
     Rgb8 in;
     in.width = width;
     in.height = height;
@@ -141,18 +141,18 @@ usam_resize_longest_side (const uint8_t *rgb, int width, int height, int target,
   });
 }
 
-usam_status
-usam_encode (const usam_model *model, const usam_image *image, const usam_encode_params *params,
-             usam_embedding **out_embedding)
+usam_sam_status
+usam_sam_encode (const usam_sam_model *model, const usam_sam_image_view *image, const usam_sam_encode_params *params,
+             usam_sam_embedding **out_embedding)
 {
   if (out_embedding)
     *out_embedding = nullptr;
   return guarded ([&] {
     if (!model || !image || !out_embedding)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_encode: model, image and out_embedding are required");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_encode: model, image and out_embedding are required");
     c10::InferenceMode guard;
-    usam_encode_params defaults = usam_encode_default_params ();
-    const usam_encode_params *p = params ? params : &defaults;
+    usam_sam_encode_params defaults = usam_sam_encode_default_params ();
+    const usam_sam_encode_params *p = params ? params : &defaults;
     Rgb8 rgb = image_to_rgb8 (image, p->normalize);
     int h, w;
     resize_longest_shape (rgb.height, rgb.width, model->sam->config ().img_size, &h, &w);
@@ -161,22 +161,22 @@ usam_encode (const usam_model *model, const usam_image *image, const usam_encode
   });
 }
 
-usam_status
-usam_encode_resized (const usam_model *model, const uint8_t *rgb, int width, int height, int original_width,
-                     int original_height, const usam_encode_params *params, usam_embedding **out_embedding)
+usam_sam_status
+usam_sam_encode_resized (const usam_sam_model *model, const uint8_t *rgb, int width, int height, int original_width,
+                     int original_height, const usam_sam_encode_params *params, usam_sam_embedding **out_embedding)
 {
   if (out_embedding)
     *out_embedding = nullptr;
   return guarded ([&] {
     if (!model || !rgb || !out_embedding)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_encode_resized: model, image and out_embedding are required");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_encode_resized: model, image and out_embedding are required");
     const int size = model->sam->config ().img_size;
     int h, w;
     if (original_width <= 0 || original_height <= 0)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_encode_resized: bad original size");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_encode_resized: bad original size");
     resize_longest_shape (original_height, original_width, size, &h, &w);
     if (w != width || h != height)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_encode_resized: a " + std::to_string (original_width) + "×"
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_encode_resized: a " + std::to_string (original_width) + "×"
                                              + std::to_string (original_height) + " image resizes to "
                                              + std::to_string (w) + "×" + std::to_string (h) + ", not "
                                              + std::to_string (width) + "×" + std::to_string (height));
@@ -190,49 +190,49 @@ usam_encode_resized (const usam_model *model, const uint8_t *rgb, int width, int
 }
 
 void
-usam_embedding_free (usam_embedding *embedding)
+usam_sam_embedding_free (usam_sam_embedding *embedding)
 {
   delete embedding;
 }
 
 void
-usam_embedding_get_shape (const usam_embedding *embedding, usam_embedding_shape *shape)
+usam_sam_embedding_get_shape (const usam_sam_embedding *embedding, usam_sam_embedding_shape *shape)
 {
   if (embedding && shape)
     *shape = embedding->shape;
 }
 
 const float *
-usam_embedding_get_features (const usam_embedding *embedding)
+usam_sam_embedding_get_features (const usam_sam_embedding *embedding)
 {
   return embedding ? embedding->features.data_ptr<float> () : nullptr;
 }
 
-usam_status
-usam_embedding_new (const usam_model *model, const float *features, const usam_embedding_shape *shape,
-                    usam_embedding **out_embedding)
+usam_sam_status
+usam_sam_embedding_new (const usam_sam_model *model, const float *features, const usam_sam_embedding_shape *shape,
+                    usam_sam_embedding **out_embedding)
 {
   if (out_embedding)
     *out_embedding = nullptr;
   return guarded ([&] {
     if (!model || !features || !shape || !out_embedding)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_embedding_new: all arguments are required");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_embedding_new: all arguments are required");
     const SamConfig &c = model->sam->config ();
     if (shape->channels != c.out_chans || shape->height != c.embedding_size () || shape->width != c.embedding_size ())
-      fail (USAM_STATUS_INVALID_ARGUMENT,
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT,
             "embedding of shape (" + std::to_string (shape->channels) + ", " + std::to_string (shape->height) + ", "
                 + std::to_string (shape->width) + ") does not fit this model, which needs ("
                 + std::to_string (c.out_chans) + ", " + std::to_string (c.embedding_size ()) + ", "
                 + std::to_string (c.embedding_size ()) + ")");
     if (shape->original_width <= 0 || shape->original_height <= 0)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "embedding has no original image size");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "embedding has no original image size");
     int h, w;
     resize_longest_shape (shape->original_height, shape->original_width, c.img_size, &h, &w);
     if (shape->input_height != h || shape->input_width != w)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "embedding input size " + std::to_string (shape->input_width) + "×"
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "embedding input size " + std::to_string (shape->input_width) + "×"
                                              + std::to_string (shape->input_height) + " does not match its original size");
     c10::InferenceMode guard;
-    auto emb = std::make_unique<usam_embedding> ();
+    auto emb = std::make_unique<usam_sam_embedding> ();
     emb->features = at::empty ({ 1, shape->channels, shape->height, shape->width }, at::kFloat);
     memcpy (emb->features.data_ptr<float> (), features, emb->features.nbytes ());
     emb->shape = *shape;
@@ -243,13 +243,13 @@ usam_embedding_new (const usam_model *model, const float *features, const usam_e
 static const char EMBEDDING_MAGIC[8] = { 'U', 'S', 'A', 'M', 'E', 'M', 'B', '1' };
 static const size_t EMBEDDING_HEADER = sizeof EMBEDDING_MAGIC + 7 * sizeof (int32_t);
 
-usam_status
-usam_embedding_serialize (const usam_embedding *embedding, void **out_data, size_t *out_size)
+usam_sam_status
+usam_sam_embedding_serialize (const usam_sam_embedding *embedding, void **out_data, size_t *out_size)
 {
   return guarded ([&] {
     if (!embedding || !out_data || !out_size)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_embedding_serialize: all arguments are required");
-    const usam_embedding_shape &s = embedding->shape;
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_embedding_serialize: all arguments are required");
+    const usam_sam_embedding_shape &s = embedding->shape;
     const int32_t dims[7] = { s.channels, s.height, s.width, s.original_height, s.original_width, s.input_height, s.input_width };
     size_t n = EMBEDDING_HEADER + embedding->features.nbytes ();
     auto *buf = static_cast<uint8_t *> (malloc (n));
@@ -263,15 +263,15 @@ usam_embedding_serialize (const usam_embedding *embedding, void **out_data, size
   });
 }
 
-usam_status
-usam_embedding_deserialize (const usam_model *model, const void *data, size_t size, usam_embedding **out_embedding)
+usam_sam_status
+usam_sam_embedding_deserialize (const usam_sam_model *model, const void *data, size_t size, usam_sam_embedding **out_embedding)
 {
   if (out_embedding)
     *out_embedding = nullptr;
   if (!data || size < EMBEDDING_HEADER || memcmp (data, EMBEDDING_MAGIC, sizeof EMBEDDING_MAGIC) != 0)
     {
       set_last_error ("not a serialised usam embedding");
-      return USAM_STATUS_FORMAT;
+      return USAM_SAM_STATUS_FORMAT;
     }
   int32_t d[7];
   memcpy (d, static_cast<const uint8_t *> (data) + sizeof EMBEDDING_MAGIC, sizeof d);
@@ -279,55 +279,55 @@ usam_embedding_deserialize (const usam_model *model, const void *data, size_t si
       || size != EMBEDDING_HEADER + (size_t) d[0] * d[1] * d[2] * sizeof (float))
     {
       set_last_error ("serialised embedding is truncated or damaged");
-      return USAM_STATUS_FORMAT;
+      return USAM_SAM_STATUS_FORMAT;
     }
-  usam_embedding_shape s = { d[0], d[1], d[2], d[3], d[4], d[5], d[6] };
-  return usam_embedding_new (model, reinterpret_cast<const float *> (static_cast<const uint8_t *> (data) + EMBEDDING_HEADER),
+  usam_sam_embedding_shape s = { d[0], d[1], d[2], d[3], d[4], d[5], d[6] };
+  return usam_sam_embedding_new (model, reinterpret_cast<const float *> (static_cast<const uint8_t *> (data) + EMBEDDING_HEADER),
                              &s, out_embedding);
 }
 
-usam_predict_params
-usam_predict_default_params (void)
+usam_sam_predict_params
+usam_sam_predict_default_params (void)
 {
-  usam_predict_params p;
+  usam_sam_predict_params p;
   memset (&p, 0, sizeof p);
   p.multimask = true;
-  p.outputs = USAM_OUTPUT_MASKS | USAM_OUTPUT_LOW_RES;
+  p.outputs = USAM_SAM_OUTPUT_MASKS | USAM_SAM_OUTPUT_LOW_RES;
   p.mask_threshold = 0.0f;
   return p;
 }
 
-usam_status
-usam_predict (const usam_model *model, const usam_embedding *embedding, const usam_prompt *prompt,
-              const usam_predict_params *params, usam_prediction **out_prediction)
+usam_sam_status
+usam_sam_predict (const usam_sam_model *model, const usam_sam_embedding *embedding, const usam_sam_prompt *prompt,
+              const usam_sam_predict_params *params, usam_sam_prediction **out_prediction)
 {
-  return usam_predict_batch (model, embedding, prompt, 1, params, out_prediction);
+  return usam_sam_predict_batch (model, embedding, prompt, 1, params, out_prediction);
 }
 
-usam_status
-usam_predict_batch (const usam_model *model, const usam_embedding *embedding, const usam_prompt *prompts,
-                    int n_prompts, const usam_predict_params *params, usam_prediction **out_prediction)
+usam_sam_status
+usam_sam_predict_batch (const usam_sam_model *model, const usam_sam_embedding *embedding, const usam_sam_prompt *prompts,
+                    int n_prompts, const usam_sam_predict_params *params, usam_sam_prediction **out_prediction)
 {
   if (out_prediction)
     *out_prediction = nullptr;
   return guarded ([&] {
     check_model_and_embedding (model, embedding);
     if (!prompts || n_prompts <= 0 || !out_prediction)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_predict: at least one prompt and out_prediction are required");
-    usam_predict_params defaults = usam_predict_default_params ();
-    const usam_predict_params &p = params ? *params : defaults;
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_predict: at least one prompt and out_prediction are required");
+    usam_sam_predict_params defaults = usam_sam_predict_default_params ();
+    const usam_sam_predict_params &p = params ? *params : defaults;
     const SamModel &sam = *model->sam;
     const int mask_size = 4 * sam.config ().embedding_size ();
     for (int i = 0; i < n_prompts; i++)
       check_prompt (prompts[i], i, mask_size);
 
     c10::InferenceMode guard;
-    const usam_embedding_shape &s = embedding->shape;
+    const usam_sam_embedding_shape &s = embedding->shape;
     /* ResizeLongestSide.apply_coords: in float64, then float32 as torch.as_tensor does. */
     const double sx = (double) s.input_width / s.original_width;
     const double sy = (double) s.input_height / s.original_height;
 
-    auto pred = std::make_unique<usam_prediction> ();
+    auto pred = std::make_unique<usam_sam_prediction> ();
     pred->n_prompts = n_prompts;
     pred->n_masks = p.multimask ? sam.config ().num_mask_tokens - 1 : 1;
     pred->height = s.original_height;
@@ -336,11 +336,11 @@ usam_predict_batch (const usam_model *model, const usam_embedding *embedding, co
     const size_t M = (size_t) pred->n_masks, HW = (size_t) s.original_height * s.original_width;
     const size_t LR = (size_t) mask_size * mask_size;
     pred->iou.resize (n_prompts * M);
-    if (p.outputs & USAM_OUTPUT_MASKS)
+    if (p.outputs & USAM_SAM_OUTPUT_MASKS)
       pred->masks.resize (n_prompts * M * HW);
-    if (p.outputs & USAM_OUTPUT_LOGITS)
+    if (p.outputs & USAM_SAM_OUTPUT_LOGITS)
       pred->logits.resize (n_prompts * M * HW);
-    if (p.outputs & USAM_OUTPUT_LOW_RES)
+    if (p.outputs & USAM_SAM_OUTPUT_LOW_RES)
       pred->low_res_logits.resize (n_prompts * M * LR);
 
     std::map<PromptKind, std::vector<int>> groups;
@@ -355,7 +355,7 @@ usam_predict_batch (const usam_model *model, const usam_embedding *embedding, co
         for (size_t start = 0; start < members.size (); start += DECODE_BATCH)
           {
             if (p.abort && p.abort (p.user_data))
-              fail (USAM_STATUS_ABORTED, "prediction was cancelled");
+              fail (USAM_SAM_STATUS_ABORTED, "prediction was cancelled");
             const int64_t B = (int64_t) std::min<size_t> (DECODE_BATCH, members.size () - start);
             at::Tensor points, labels, boxes, masks;
             if (n_points > 0)
@@ -366,7 +366,7 @@ usam_predict_batch (const usam_model *model, const usam_embedding *embedding, co
                 int32_t *lp = labels.data_ptr<int32_t> ();
                 for (int64_t b = 0; b < B; b++)
                   {
-                    const usam_prompt &pr = prompts[members[start + b]];
+                    const usam_sam_prompt &pr = prompts[members[start + b]];
                     for (int k = 0; k < n_points; k++)
                       {
                         pp[(b * n_points + k) * 2] = (float) ((double) pr.points[2 * k] * sx);
@@ -404,11 +404,11 @@ usam_predict_batch (const usam_model *model, const usam_embedding *embedding, co
               {
                 const size_t dst = (size_t) members[start + b];
                 memcpy (&pred->iou[dst * M], iou.data_ptr<float> () + b * M, M * sizeof (float));
-                if (p.outputs & USAM_OUTPUT_LOW_RES)
+                if (p.outputs & USAM_SAM_OUTPUT_LOW_RES)
                   memcpy (&pred->low_res_logits[dst * M * LR], low_res.data_ptr<float> () + b * M * LR,
                           M * LR * sizeof (float));
               }
-            if (p.outputs & (USAM_OUTPUT_MASKS | USAM_OUTPUT_LOGITS))
+            if (p.outputs & (USAM_SAM_OUTPUT_MASKS | USAM_SAM_OUTPUT_LOGITS))
               for (int64_t c0 = 0; c0 < B; c0 += POSTPROCESS_CHUNK)
                 {
                   int64_t c1 = std::min (B, c0 + POSTPROCESS_CHUNK);
@@ -420,9 +420,9 @@ usam_predict_batch (const usam_model *model, const usam_embedding *embedding, co
                     {
                       const size_t dst = (size_t) members[start + b] * M * HW;
                       const float *src = fp + (size_t) (b - c0) * M * HW;
-                      if (p.outputs & USAM_OUTPUT_LOGITS)
+                      if (p.outputs & USAM_SAM_OUTPUT_LOGITS)
                         memcpy (&pred->logits[dst], src, M * HW * sizeof (float));
-                      if (p.outputs & USAM_OUTPUT_MASKS)
+                      if (p.outputs & USAM_SAM_OUTPUT_MASKS)
                         {
                           uint8_t *mp = &pred->masks[dst];
                           for (size_t k = 0; k < M * HW; k++)
@@ -440,25 +440,25 @@ usam_predict_batch (const usam_model *model, const usam_embedding *embedding, co
 }
 
 void
-usam_prediction_free (usam_prediction *prediction)
+usam_sam_prediction_free (usam_sam_prediction *prediction)
 {
   delete prediction;
 }
 
 int
-usam_prediction_get_n_prompts (const usam_prediction *prediction)
+usam_sam_prediction_get_n_prompts (const usam_sam_prediction *prediction)
 {
   return prediction ? prediction->n_prompts : 0;
 }
 
 int
-usam_prediction_get_n_masks (const usam_prediction *prediction)
+usam_sam_prediction_get_n_masks (const usam_sam_prediction *prediction)
 {
   return prediction ? prediction->n_masks : 0;
 }
 
 void
-usam_prediction_get_size (const usam_prediction *prediction, int *height, int *width)
+usam_sam_prediction_get_size (const usam_sam_prediction *prediction, int *height, int *width)
 {
   if (height)
     *height = prediction ? prediction->height : 0;
@@ -467,13 +467,13 @@ usam_prediction_get_size (const usam_prediction *prediction, int *height, int *w
 }
 
 static bool
-valid_prompt (const usam_prediction *p, int prompt)
+valid_prompt (const usam_sam_prediction *p, int prompt)
 {
   return p && prompt >= 0 && prompt < p->n_prompts;
 }
 
 const uint8_t *
-usam_prediction_get_masks (const usam_prediction *p, int prompt)
+usam_sam_prediction_get_masks (const usam_sam_prediction *p, int prompt)
 {
   if (!valid_prompt (p, prompt) || p->masks.empty ())
     return nullptr;
@@ -481,7 +481,7 @@ usam_prediction_get_masks (const usam_prediction *p, int prompt)
 }
 
 const float *
-usam_prediction_get_logits (const usam_prediction *p, int prompt)
+usam_sam_prediction_get_logits (const usam_sam_prediction *p, int prompt)
 {
   if (!valid_prompt (p, prompt) || p->logits.empty ())
     return nullptr;
@@ -489,7 +489,7 @@ usam_prediction_get_logits (const usam_prediction *p, int prompt)
 }
 
 const float *
-usam_prediction_get_low_res_logits (const usam_prediction *p, int prompt)
+usam_sam_prediction_get_low_res_logits (const usam_sam_prediction *p, int prompt)
 {
   if (!valid_prompt (p, prompt) || p->low_res_logits.empty ())
     return nullptr;
@@ -497,7 +497,7 @@ usam_prediction_get_low_res_logits (const usam_prediction *p, int prompt)
 }
 
 const float *
-usam_prediction_get_iou (const usam_prediction *p, int prompt)
+usam_sam_prediction_get_iou (const usam_sam_prediction *p, int prompt)
 {
   if (!valid_prompt (p, prompt))
     return nullptr;

@@ -12,22 +12,22 @@
 #include "usam-sam-model.hpp"
 #include "usam-sam.h"
 
-struct usam_model
+struct usam_sam_model
 {
   std::shared_ptr<usam::SamModel> sam;
   usam::StateDict decoder;  /* μSAM's AIS decoder weights; empty when absent */
   usam::CheckpointFormat format = usam::CheckpointFormat::Sam;
   std::string usam_type;
-  usam_precision precision = USAM_PRECISION_FP32;
+  usam_sam_precision precision = USAM_SAM_PRECISION_FP32;
 };
 
-struct usam_embedding
+struct usam_sam_embedding
 {
   at::Tensor features; /* (1, C, e, e) float32, contiguous */
-  usam_embedding_shape shape {};
+  usam_sam_embedding_shape shape {};
 };
 
-struct usam_prediction
+struct usam_sam_prediction
 {
   int n_prompts = 0;
   int n_masks = 0;
@@ -46,17 +46,17 @@ namespace usam {
 void ensure_runtime ();
 void set_last_error (const std::string &message);
 
-/* Runs @body, turning any exception into a status and usam_last_error():
+/* Runs @body, turning any exception into a status and usam_sam_last_error():
  * nothing thrown inside the shim crosses the C interface. */
 template <typename F>
-usam_status
+usam_sam_status
 guarded (F &&body) noexcept
 {
   try
     {
       ensure_runtime ();
       body ();
-      return USAM_STATUS_OK;
+      return USAM_SAM_STATUS_OK;
     }
   catch (const Error &e)
     {
@@ -66,27 +66,27 @@ guarded (F &&body) noexcept
   catch (const std::bad_alloc &)
     {
       set_last_error ("out of memory");
-      return USAM_STATUS_NO_MEMORY;
+      return USAM_SAM_STATUS_NO_MEMORY;
     }
   catch (const c10::Error &e)
     {
       set_last_error (std::string ("libtorch: ") + e.what_without_backtrace ());
-      return USAM_STATUS_INTERNAL;
+      return USAM_SAM_STATUS_INTERNAL;
     }
   catch (const std::exception &e)
     {
       set_last_error (e.what ());
-      return USAM_STATUS_INTERNAL;
+      return USAM_SAM_STATUS_INTERNAL;
     }
   catch (...)
     {
       set_last_error ("unknown error");
-      return USAM_STATUS_INTERNAL;
+      return USAM_SAM_STATUS_INTERNAL;
     }
 }
 
 /* The resolved precision for a request (AUTO → BF16 on capable CPUs). */
-usam_precision resolve_precision (usam_precision requested);
+usam_sam_precision resolve_precision (usam_sam_precision requested);
 
 
 } // namespace usam

@@ -57,19 +57,19 @@ ensure_runtime ()
   });
 }
 
-usam_precision
-resolve_precision (usam_precision requested)
+usam_sam_precision
+resolve_precision (usam_sam_precision requested)
 {
-  if (requested == USAM_PRECISION_AUTO)
+  if (requested == USAM_SAM_PRECISION_AUTO)
     {
       if (const char *env = getenv ("USAM_PRECISION"))
         {
           if (strcmp (env, "fp32") == 0)
-            return USAM_PRECISION_FP32;
+            return USAM_SAM_PRECISION_FP32;
           if (strcmp (env, "bf16") == 0)
-            return USAM_PRECISION_BF16;
+            return USAM_SAM_PRECISION_BF16;
         }
-      return usam_cpu_has_bf16 () ? USAM_PRECISION_BF16 : USAM_PRECISION_FP32;
+      return usam_sam_cpu_has_bf16 () ? USAM_SAM_PRECISION_BF16 : USAM_SAM_PRECISION_FP32;
     }
   return requested;
 }
@@ -81,37 +81,37 @@ using namespace usam;
 extern "C" {
 
 const char *
-usam_status_to_string (usam_status status)
+usam_sam_status_to_string (usam_sam_status status)
 {
   switch (status)
     {
-    case USAM_STATUS_OK: return "success";
-    case USAM_STATUS_INVALID_ARGUMENT: return "invalid argument";
-    case USAM_STATUS_IO: return "input/output error";
-    case USAM_STATUS_FORMAT: return "malformed file";
-    case USAM_STATUS_UNSUPPORTED: return "unsupported";
-    case USAM_STATUS_SHAPE: return "wrong weights";
-    case USAM_STATUS_ABORTED: return "cancelled";
-    case USAM_STATUS_NO_MEMORY: return "out of memory";
-    case USAM_STATUS_INTERNAL: return "internal error";
+    case USAM_SAM_STATUS_OK: return "success";
+    case USAM_SAM_STATUS_INVALID_ARGUMENT: return "invalid argument";
+    case USAM_SAM_STATUS_IO: return "input/output error";
+    case USAM_SAM_STATUS_FORMAT: return "malformed file";
+    case USAM_SAM_STATUS_UNSUPPORTED: return "unsupported";
+    case USAM_SAM_STATUS_SHAPE: return "wrong weights";
+    case USAM_SAM_STATUS_ABORTED: return "cancelled";
+    case USAM_SAM_STATUS_NO_MEMORY: return "out of memory";
+    case USAM_SAM_STATUS_INTERNAL: return "internal error";
     }
   return "unknown status";
 }
 
 const char *
-usam_last_error (void)
+usam_sam_last_error (void)
 {
   return last_error.c_str ();
 }
 
 void
-usam_free (void *data)
+usam_sam_free (void *data)
 {
   free (data);
 }
 
 void
-usam_set_num_threads (int n)
+usam_sam_set_num_threads (int n)
 {
   ensure_runtime ();
   if (n <= 0)
@@ -121,26 +121,26 @@ usam_set_num_threads (int n)
 }
 
 int
-usam_get_num_threads (void)
+usam_sam_get_num_threads (void)
 {
   ensure_runtime ();
   return at::get_num_threads ();
 }
 
 const char *
-usam_precision_to_string (usam_precision precision)
+usam_sam_precision_to_string (usam_sam_precision precision)
 {
   switch (precision)
     {
-    case USAM_PRECISION_AUTO: return "auto";
-    case USAM_PRECISION_FP32: return "fp32";
-    case USAM_PRECISION_BF16: return "bf16";
+    case USAM_SAM_PRECISION_AUTO: return "auto";
+    case USAM_SAM_PRECISION_FP32: return "fp32";
+    case USAM_SAM_PRECISION_BF16: return "bf16";
     }
   return "unknown";
 }
 
 bool
-usam_cpu_has_bf16 (void)
+usam_sam_cpu_has_bf16 (void)
 {
   unsigned a, b, c, d;
   if (!__get_cpuid_count (7, 0, &a, &b, &c, &d))
@@ -158,37 +158,37 @@ usam_cpu_has_bf16 (void)
   return (lo & 0xe6) == 0xe6;
 }
 
-usam_model_params
-usam_model_default_params (void)
+usam_sam_model_params
+usam_sam_model_default_params (void)
 {
-  usam_model_params p;
-  p.precision = USAM_PRECISION_AUTO;
+  usam_sam_model_params p;
+  p.precision = USAM_SAM_PRECISION_AUTO;
   return p;
 }
 
-static usam_model *
-make_model (SamConfig cfg, StateDict weights, const usam_model_params *params)
+static usam_sam_model *
+make_model (SamConfig cfg, StateDict weights, const usam_sam_model_params *params)
 {
-  auto model = std::make_unique<usam_model> ();
+  auto model = std::make_unique<usam_sam_model> ();
   model->sam = std::make_shared<SamModel> (std::move (cfg), std::move (weights));
-  model->precision = resolve_precision (params ? params->precision : USAM_PRECISION_AUTO);
-  model->sam->set_encoder_precision (model->precision == USAM_PRECISION_BF16 ? EncoderPrecision::BFloat16
+  model->precision = resolve_precision (params ? params->precision : USAM_SAM_PRECISION_AUTO);
+  model->sam->set_encoder_precision (model->precision == USAM_SAM_PRECISION_BF16 ? EncoderPrecision::BFloat16
                                                                              : EncoderPrecision::Float32);
   return model.release ();
 }
 
-usam_status
-usam_model_load (const char *path, const usam_model_params *params, usam_model **out_model)
+usam_sam_status
+usam_sam_model_load (const char *path, const usam_sam_model_params *params, usam_sam_model **out_model)
 {
   if (out_model)
     *out_model = nullptr;
   return guarded ([&] {
     if (!path || !out_model)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_model_load: path and out_model are required");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_model_load: path and out_model are required");
     c10::InferenceMode guard;
     Checkpoint ckpt = checkpoint_load (path);
     SamConfig cfg = sam_config_from_state_dict (ckpt.sam, path);
-    usam_model *model = make_model (std::move (cfg), std::move (ckpt.sam), params);
+    usam_sam_model *model = make_model (std::move (cfg), std::move (ckpt.sam), params);
     model->decoder = std::move (ckpt.decoder);
     model->format = ckpt.format;
     model->usam_type = ckpt.model_type;
@@ -197,7 +197,7 @@ usam_model_load (const char *path, const usam_model_params *params, usam_model *
 }
 
 void
-usam_model_free (usam_model *model)
+usam_sam_model_free (usam_sam_model *model)
 {
   delete model;
 }
@@ -209,7 +209,7 @@ copy_str (char *dest, size_t n, const std::string &src)
 }
 
 void
-usam_model_get_info (const usam_model *model, usam_model_info *info)
+usam_sam_model_get_info (const usam_sam_model *model, usam_sam_model_info *info)
 {
   memset (info, 0, sizeof *info);
   if (!model)
@@ -234,14 +234,14 @@ usam_model_get_info (const usam_model *model, usam_model_info *info)
   info->precision = model->precision;
 }
 
-usam_status
-usam_model_new_random (const char *preset, uint64_t seed, const usam_model_params *params, usam_model **out_model)
+usam_sam_status
+usam_sam_model_new_random (const char *preset, uint64_t seed, const usam_sam_model_params *params, usam_sam_model **out_model)
 {
   if (out_model)
     *out_model = nullptr;
   return guarded ([&] {
     if (!preset || !out_model)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_model_new_random: preset and out_model are required");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_model_new_random: preset and out_model are required");
     c10::InferenceMode guard;
     SamConfig cfg = sam_config_preset (preset);
     StateDict sd = sam_random_state_dict (cfg, seed);
@@ -249,14 +249,14 @@ usam_model_new_random (const char *preset, uint64_t seed, const usam_model_param
   });
 }
 
-usam_status
-usam_model_save (const usam_model *model, const char *path, usam_checkpoint_format format)
+usam_sam_status
+usam_sam_model_save (const usam_sam_model *model, const char *path, usam_sam_checkpoint_format format)
 {
   return guarded ([&] {
     if (!model || !path)
-      fail (USAM_STATUS_INVALID_ARGUMENT, "usam_model_save: model and path are required");
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_model_save: model and path are required");
     Checkpoint ckpt;
-    ckpt.format = format == USAM_CHECKPOINT_USAM ? CheckpointFormat::MicroSam : CheckpointFormat::Sam;
+    ckpt.format = format == USAM_SAM_CHECKPOINT_USAM ? CheckpointFormat::MicroSam : CheckpointFormat::Sam;
     ckpt.model_type = model->usam_type.empty () ? model->sam->config ().type_name () : model->usam_type;
     ckpt.sam = model->sam->weights ();
     if (ckpt.format == CheckpointFormat::MicroSam)

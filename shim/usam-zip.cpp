@@ -81,13 +81,13 @@ ZipReader::ZipReader (const std::string &path) : path_ (path)
 {
   file_ = fopen (path.c_str (), "rb");
   if (!file_)
-    fail (USAM_STATUS_IO, path + ": cannot open: " + strerror (errno));
+    fail (USAM_SAM_STATUS_IO, path + ": cannot open: " + strerror (errno));
   if (fseeko (file_, 0, SEEK_END) != 0)
-    fail (USAM_STATUS_IO, path + ": cannot seek: " + strerror (errno));
+    fail (USAM_SAM_STATUS_IO, path + ": cannot seek: " + strerror (errno));
   file_size_ = (uint64_t) ftello (file_);
 
   if (file_size_ < 22)
-    fail (USAM_STATUS_FORMAT, path + ": not a checkpoint (file too small to be a torch.save archive)");
+    fail (USAM_SAM_STATUS_FORMAT, path + ": not a checkpoint (file too small to be a torch.save archive)");
 
   /* The end-of-central-directory record sits in the last 64 KiB + 22 bytes. */
   uint64_t tail_len = std::min<uint64_t> (file_size_, 65535 + 22 + 20);
@@ -105,11 +105,11 @@ ZipReader::ZipReader (const std::string &path) : path_ (path)
       uint8_t magic[4] = { 0 };
       read_at (0, magic, 4);
       if (le32 (magic) == SIG_LOCAL)
-        fail (USAM_STATUS_FORMAT, path + ": truncated (the ZIP archive has no central directory)");
+        fail (USAM_SAM_STATUS_FORMAT, path + ": truncated (the ZIP archive has no central directory)");
       if (magic[0] == 0x80)
-        fail (USAM_STATUS_UNSUPPORTED,
+        fail (USAM_SAM_STATUS_UNSUPPORTED,
               path + ": legacy (pre-1.6, non-ZIP) torch.save format; re-save it with a current PyTorch");
-      fail (USAM_STATUS_FORMAT, path + ": not a checkpoint (not a torch.save ZIP archive)");
+      fail (USAM_SAM_STATUS_FORMAT, path + ": not a checkpoint (not a torch.save ZIP archive)");
     }
 
   const uint8_t *e = &tail[eocd];
@@ -121,14 +121,14 @@ ZipReader::ZipReader (const std::string &path) : path_ (path)
   if (n_entries == 0xffff || cd_size == 0xffffffffu || cd_offset == 0xffffffffu)
     {
       if (eocd < 20 || le32 (&tail[eocd - 20]) != SIG_EOCD64_LOCATOR)
-        fail (USAM_STATUS_FORMAT, path + ": damaged ZIP64 directory (no locator)");
+        fail (USAM_SAM_STATUS_FORMAT, path + ": damaged ZIP64 directory (no locator)");
       uint64_t eocd64_pos = le64 (&tail[eocd - 20 + 8]);
       uint8_t rec[56];
       if (eocd64_pos + sizeof rec > file_size_)
-        fail (USAM_STATUS_FORMAT, path + ": damaged ZIP64 directory (record out of range)");
+        fail (USAM_SAM_STATUS_FORMAT, path + ": damaged ZIP64 directory (record out of range)");
       read_at (eocd64_pos, rec, sizeof rec);
       if (le32 (rec) != SIG_EOCD64)
-        fail (USAM_STATUS_FORMAT, path + ": damaged ZIP64 directory (bad signature)");
+        fail (USAM_SAM_STATUS_FORMAT, path + ": damaged ZIP64 directory (bad signature)");
       n_entries = le64 (rec + 32);
       cd_size = le64 (rec + 40);
       cd_offset = le64 (rec + 48);
@@ -136,9 +136,9 @@ ZipReader::ZipReader (const std::string &path) : path_ (path)
     }
 
   if (cd_offset > eocd_pos || cd_size > eocd_pos - cd_offset)
-    fail (USAM_STATUS_FORMAT, path + ": truncated or damaged (central directory out of range)");
+    fail (USAM_SAM_STATUS_FORMAT, path + ": truncated or damaged (central directory out of range)");
   if (n_entries > cd_size / 46)
-    fail (USAM_STATUS_FORMAT, path + ": damaged central directory (entry count)");
+    fail (USAM_SAM_STATUS_FORMAT, path + ": damaged central directory (entry count)");
 
   std::vector<uint8_t> cd (cd_size);
   read_at (cd_offset, cd.data (), cd_size);
@@ -147,7 +147,7 @@ ZipReader::ZipReader (const std::string &path) : path_ (path)
   for (uint64_t i = 0; i < n_entries; i++)
     {
       if (pos + 46 > cd.size () || le32 (&cd[pos]) != SIG_CENTRAL)
-        fail (USAM_STATUS_FORMAT, path + ": damaged central directory (entry " + std::to_string (i) + ")");
+        fail (USAM_SAM_STATUS_FORMAT, path + ": damaged central directory (entry " + std::to_string (i) + ")");
       const uint8_t *h = &cd[pos];
       ZipEntry entry;
       entry.method = le16 (h + 10);
@@ -159,7 +159,7 @@ ZipReader::ZipReader (const std::string &path) : path_ (path)
       uint16_t comment_len = le16 (h + 32);
       entry.header_offset = le32 (h + 42);
       if (pos + 46 + (size_t) name_len + extra_len + comment_len > cd.size ())
-        fail (USAM_STATUS_FORMAT, path + ": damaged central directory (entry " + std::to_string (i) + ")");
+        fail (USAM_SAM_STATUS_FORMAT, path + ": damaged central directory (entry " + std::to_string (i) + ")");
       entry.name.assign ((const char *) h + 46, name_len);
 
       /* ZIP64 extra field: only the fields saturated in the fixed header follow, in order. */
@@ -185,12 +185,12 @@ ZipReader::ZipReader (const std::string &path) : path_ (path)
         }
 
       if (entry.header_offset > cd_offset || entry.compressed_size > cd_offset - entry.header_offset)
-        fail (USAM_STATUS_FORMAT, path + ": truncated or damaged (record '" + entry.name + "' out of range)");
+        fail (USAM_SAM_STATUS_FORMAT, path + ": truncated or damaged (record '" + entry.name + "' out of range)");
       if (entry.method != 0 && entry.method != 8)
-        fail (USAM_STATUS_UNSUPPORTED,
+        fail (USAM_SAM_STATUS_UNSUPPORTED,
               path + ": record '" + entry.name + "' uses ZIP compression method " + std::to_string (entry.method));
       if (entry.method == 0 && entry.size != entry.compressed_size)
-        fail (USAM_STATUS_FORMAT, path + ": damaged record '" + entry.name + "' (size mismatch)");
+        fail (USAM_SAM_STATUS_FORMAT, path + ": damaged record '" + entry.name + "' (size mismatch)");
       entries_.push_back (std::move (entry));
       pos += 46 + (size_t) name_len + extra_len + comment_len;
     }
@@ -206,7 +206,7 @@ void
 ZipReader::read_at (uint64_t offset, void *dest, size_t n) const
 {
   if (offset > file_size_ || n > file_size_ - offset)
-    fail (USAM_STATUS_FORMAT, path_ + ": truncated (read past the end of the file)");
+    fail (USAM_SAM_STATUS_FORMAT, path_ + ": truncated (read past the end of the file)");
   size_t done = 0;
   while (done < n)
     {
@@ -214,9 +214,9 @@ ZipReader::read_at (uint64_t offset, void *dest, size_t n) const
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)
-        fail (USAM_STATUS_IO, path_ + ": read error: " + strerror (errno));
+        fail (USAM_SAM_STATUS_IO, path_ + ": read error: " + strerror (errno));
       if (r == 0)
-        fail (USAM_STATUS_FORMAT, path_ + ": truncated (unexpected end of file)");
+        fail (USAM_SAM_STATUS_FORMAT, path_ + ": truncated (unexpected end of file)");
       done += (size_t) r;
     }
 }
@@ -236,10 +236,10 @@ ZipReader::data_offset (const ZipEntry &entry) const
   uint8_t h[30];
   read_at (entry.header_offset, h, sizeof h);
   if (le32 (h) != SIG_LOCAL)
-    fail (USAM_STATUS_FORMAT, path_ + ": damaged record '" + entry.name + "' (bad local header)");
+    fail (USAM_SAM_STATUS_FORMAT, path_ + ": damaged record '" + entry.name + "' (bad local header)");
   uint64_t offset = entry.header_offset + 30 + le16 (h + 26) + le16 (h + 28);
   if (offset > file_size_ || entry.compressed_size > file_size_ - offset)
-    fail (USAM_STATUS_FORMAT, path_ + ": truncated (record '" + entry.name + "' extends past the end of the file)");
+    fail (USAM_SAM_STATUS_FORMAT, path_ + ": truncated (record '" + entry.name + "' extends past the end of the file)");
   return offset;
 }
 
@@ -258,7 +258,7 @@ ZipReader::read (const ZipEntry &entry, void *dest) const
       z_stream zs;
       memset (&zs, 0, sizeof zs);
       if (inflateInit2 (&zs, -MAX_WBITS) != Z_OK)
-        fail (USAM_STATUS_NO_MEMORY, path_ + ": cannot start inflating '" + entry.name + "'");
+        fail (USAM_SAM_STATUS_NO_MEMORY, path_ + ": cannot start inflating '" + entry.name + "'");
       zs.next_in = packed.data ();
       zs.avail_in = (uInt) packed.size ();
       zs.next_out = (Bytef *) dest;
@@ -267,17 +267,17 @@ ZipReader::read (const ZipEntry &entry, void *dest) const
       uint64_t produced = zs.total_out;
       inflateEnd (&zs);
       if (rc != Z_STREAM_END || produced != entry.size)
-        fail (USAM_STATUS_FORMAT, path_ + ": damaged record '" + entry.name + "' (inflate failed)");
+        fail (USAM_SAM_STATUS_FORMAT, path_ + ": damaged record '" + entry.name + "' (inflate failed)");
     }
   if (crc32_of (dest, entry.size) != entry.crc32)
-    fail (USAM_STATUS_FORMAT, path_ + ": damaged record '" + entry.name + "' (CRC mismatch)");
+    fail (USAM_SAM_STATUS_FORMAT, path_ + ": damaged record '" + entry.name + "' (CRC mismatch)");
 }
 
 std::string
 ZipReader::read_string (const ZipEntry &entry) const
 {
   if (entry.size > (64u << 20))
-    fail (USAM_STATUS_FORMAT, path_ + ": record '" + entry.name + "' is implausibly large");
+    fail (USAM_SAM_STATUS_FORMAT, path_ + ": record '" + entry.name + "' is implausibly large");
   std::string s (entry.size, '\0');
   read (entry, s.data ());
   return s;
@@ -288,7 +288,7 @@ ZipWriter::ZipWriter (const std::string &path) : path_ (path)
   tmp_path_ = path + ".part";
   file_ = fopen (tmp_path_.c_str (), "wb");
   if (!file_)
-    fail (USAM_STATUS_IO, tmp_path_ + ": cannot create: " + strerror (errno));
+    fail (USAM_SAM_STATUS_IO, tmp_path_ + ": cannot create: " + strerror (errno));
 }
 
 ZipWriter::~ZipWriter ()
@@ -303,7 +303,7 @@ void
 ZipWriter::write (const void *data, size_t n)
 {
   if (n > 0 && fwrite (data, 1, n, file_) != n)
-    fail (USAM_STATUS_IO, tmp_path_ + ": write error: " + strerror (errno));
+    fail (USAM_SAM_STATUS_IO, tmp_path_ + ": write error: " + strerror (errno));
   offset_ += n;
 }
 
@@ -425,11 +425,11 @@ ZipWriter::finish ()
   write (t.data (), t.size ());
 
   if (fflush (file_) != 0 || fsync (fileno (file_)) != 0)
-    fail (USAM_STATUS_IO, tmp_path_ + ": write error: " + strerror (errno));
+    fail (USAM_SAM_STATUS_IO, tmp_path_ + ": write error: " + strerror (errno));
   fclose (file_);
   file_ = nullptr;
   if (rename (tmp_path_.c_str (), path_.c_str ()) != 0)
-    fail (USAM_STATUS_IO, path_ + ": cannot move the finished file into place: " + strerror (errno));
+    fail (USAM_SAM_STATUS_IO, path_ + ": cannot move the finished file into place: " + strerror (errno));
   finished_ = true;
 }
 

@@ -1,0 +1,3 @@
+#include "usam-error.h"
+
+G_DEFINE_QUARK (usam-error-quark, usam_error)
