@@ -466,6 +466,12 @@ usam_sam_prediction_get_size (const usam_sam_prediction *prediction, int *height
     *width = prediction ? prediction->width : 0;
 }
 
+int
+usam_sam_prediction_get_low_res_size (const usam_sam_prediction *prediction)
+{
+  return prediction ? prediction->low_res : 0;
+}
+
 static bool
 valid_prompt (const usam_sam_prediction *p, int prompt)
 {

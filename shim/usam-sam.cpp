@@ -249,6 +249,31 @@ usam_sam_model_new_random (const char *preset, uint64_t seed, const usam_sam_mod
   });
 }
 
+int
+usam_sam_model_get_n_weights (const usam_sam_model *model)
+{
+  return model ? (int) model->sam->weights ().size () : 0;
+}
+
+usam_sam_status
+usam_sam_model_get_weight (const usam_sam_model *model, int index, const char **name, int *ndim, const int64_t **sizes,
+                           const float **data)
+{
+  return guarded ([&] {
+    if (!model || index < 0 || index >= usam_sam_model_get_n_weights (model))
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_model_get_weight: no weight " + std::to_string (index));
+    const auto &item = model->sam->weights ().items ()[(size_t) index];
+    if (name)
+      *name = item.first.c_str ();
+    if (ndim)
+      *ndim = (int) item.second.dim ();
+    if (sizes)
+      *sizes = item.second.sizes ().data ();
+    if (data)
+      *data = item.second.data_ptr<float> ();
+  });
+}
+
 usam_sam_status
 usam_sam_model_save (const usam_sam_model *model, const char *path, usam_sam_checkpoint_format format)
 {

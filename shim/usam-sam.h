@@ -115,6 +115,12 @@ typedef enum {
   USAM_SAM_CHECKPOINT_USAM,     /* μSAM: {model_type, model_state (sam.…), decoder_state} */
 } usam_sam_checkpoint_format;
 
+/* The model's weights, in state-dict order, under the names of the official
+ * checkpoints; borrowed, valid while the model lives. */
+int usam_sam_model_get_n_weights (const usam_sam_model *model);
+usam_sam_status usam_sam_model_get_weight (const usam_sam_model *model, int index, const char **name, int *ndim,
+                                           const int64_t **sizes, const float **data);
+
 /* Writes a checkpoint PyTorch's torch.load() reads; atomic (temporary file + rename). */
 usam_sam_status usam_sam_model_save (const usam_sam_model *model, const char *path, usam_sam_checkpoint_format format);
 
@@ -237,6 +243,8 @@ void usam_sam_prediction_free (usam_sam_prediction *prediction);
 int usam_sam_prediction_get_n_prompts (const usam_sam_prediction *prediction);
 int usam_sam_prediction_get_n_masks (const usam_sam_prediction *prediction); /* per prompt: 1 or 3 */
 void usam_sam_prediction_get_size (const usam_sam_prediction *prediction, int *height, int *width);
+/* Side of the low-res logits: 256 for SAM. */
+int usam_sam_prediction_get_low_res_size (const usam_sam_prediction *prediction);
 /* n_masks × height × width, 0/1; NULL unless USAM_SAM_OUTPUT_MASKS was asked for. */
 const uint8_t *usam_sam_prediction_get_masks (const usam_sam_prediction *prediction, int prompt);
 /* n_masks × height × width; NULL unless USAM_SAM_OUTPUT_LOGITS. */

@@ -1,0 +1,60 @@
+/* usam-cli-private.h — what the subcommands of `usam` share. */
+#pragma once
+
+#include "usam-cli.h"
+#include "usam-image.h"
+#include "usam-model.h"
+
+G_BEGIN_DECLS
+
+enum {
+  USAM_EXIT_OK = 0,
+  USAM_EXIT_FAILURE = 1, /* unreadable input, failed work */
+  USAM_EXIT_USAGE = 2,   /* bad arguments */
+};
+
+typedef int (*UsamCliCommand) (const char *name, int argc, char **argv);
+
+int usam_cli_embed (const char *name, int argc, char **argv);
+int usam_cli_predict (const char *name, int argc, char **argv);
+int usam_cli_info (const char *name, int argc, char **argv);
+
+/* Prints "usam NAME: message" on one line and returns USAM_EXIT_USAGE. */
+int usam_cli_usage_error (const char *name, const char *format, ...) G_GNUC_PRINTF (2, 3);
+/* Prints "usam NAME: error->message" and returns USAM_EXIT_FAILURE. */
+int usam_cli_failure (const char *name, const GError *error);
+
+/* Parses @argv with @entries; on failure prints one line. */
+gboolean usam_cli_parse (const char *name, const char *summary, GOptionEntry *entries, int *argc, char ***argv);
+
+/* "X,Y,…" with exactly @n finite numbers. */
+gboolean usam_cli_parse_numbers (const char *text, double *out, guint n);
+
+/* Options every model-using command takes. */
+typedef struct {
+  char *model;
+  char *image;
+  char *out;
+  char *normalize;
+  char *precision;
+  int threads;
+} UsamCliCommon;
+
+/* The GOptionEntry lines of UsamCliCommon @c. */
+#define COMMON_ENTRIES(c)                                                                                        \
+  { "model", 'm', 0, G_OPTION_ARG_FILENAME, &(c).model, "SAM or μSAM checkpoint", "CKPT" },                     \
+  { "image", 'i', 0, G_OPTION_ARG_FILENAME, &(c).image, "2D image (TIFF or PNG)", "FILE" },                     \
+  { "normalize", 0, 0, G_OPTION_ARG_STRING, &(c).normalize, "minmax (default, as μSAM) or none", "MODE" },      \
+  { "precision", 0, 0, G_OPTION_ARG_STRING, &(c).precision, "encoder precision: fp32 (default), bf16 or auto",  \
+    "P" },                                                                                                       \
+  { "threads", 0, 0, G_OPTION_ARG_INT, &(c).threads, "CPU threads (default: all cores)", "N" },                 \
+  { "out", 'o', 0, G_OPTION_ARG_FILENAME, &(c).out, "output HDF5 file", "FILE" }
+
+void usam_cli_common_clear (UsamCliCommon *common);
+/* Checks what @common asks for; returns USAM_EXIT_OK or an exit status. */
+int usam_cli_common_check (const char *name, UsamCliCommon *common, gboolean need_image, UsamNormalize *normalize,
+                           UsamPrecision *precision);
+/* Loads a 2D image, refusing volumes and time series. */
+UsamImage *usam_cli_load_2d_image (const char *path, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,501 @@
+#include "usam-model-private.h"
+
+#include "usam-error.h"
+
+struct _UsamModel
+{
+  GObject parent_instance;
+  usam_sam_model *sam;
+  char *path;
+  usam_sam_model_info info;
+};
+
+G_DEFINE_FINAL_TYPE (UsamModel, usam_model, G_TYPE_OBJECT)
+
+static void
+usam_model_finalize (GObject *object)
+{
+  UsamModel *self = USAM_MODEL (object);
+  g_clear_pointer (&self->sam, usam_sam_model_free);
+  g_clear_pointer (&self->path, g_free);
+  G_OBJECT_CLASS (usam_model_parent_class)->finalize (object);
+}
+
+static void
+usam_model_class_init (UsamModelClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = usam_model_finalize;
+}
+
+static void
+usam_model_init (UsamModel *self)
+{
+}
+
+static const struct
+{
+  const char *name;
+  UsamPrecision value;
+} precision_names[] = {
+  { "auto", USAM_PRECISION_AUTO },
+  { "fp32", USAM_PRECISION_FP32 },
+  { "bf16", USAM_PRECISION_BF16 },
+};
+
+gboolean
+usam_precision_from_string (const char *text, UsamPrecision *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (precision_names); i++)
+    if (g_strcmp0 (text, precision_names[i].name) == 0)
+      {
+        *out = precision_names[i].value;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+usam_precision_to_string (UsamPrecision precision)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (precision_names); i++)
+    if (precision_names[i].value == precision)
+      return precision_names[i].name;
+  return "unknown";
+}
+
+gboolean
+usam_normalize_from_string (const char *text, UsamNormalize *out)
+{
+  if (g_strcmp0 (text, "minmax") == 0)
+    *out = USAM_NORMALIZE_MINMAX;
+  else if (g_strcmp0 (text, "none") == 0)
+    *out = USAM_NORMALIZE_NONE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+void
+usam_set_error_from_sam (GError **error, usam_sam_status status)
+{
+  const char *message = usam_sam_last_error ();
+  if (!message || !*message)
+    message = usam_sam_status_to_string (status);
+  switch (status)
+    {
+    case USAM_SAM_STATUS_ABORTED:
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, message);
+      return;
+    case USAM_SAM_STATUS_IO:
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_IO, message);
+      return;
+    case USAM_SAM_STATUS_FORMAT:
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_DATA, message);
+      return;
+    case USAM_SAM_STATUS_UNSUPPORTED:
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED, message);
+      return;
+    case USAM_SAM_STATUS_SHAPE:
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_MODEL, message);
+      return;
+    case USAM_SAM_STATUS_INVALID_ARGUMENT:
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, message);
+      return;
+    default:
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_FAILED, message);
+      return;
+    }
+}
+
+bool
+usam_cancellable_abort_func (void *cancellable)
+{
+  return cancellable && g_cancellable_is_cancelled (G_CANCELLABLE (cancellable));
+}
+
+static usam_sam_model_params
+sam_params (UsamPrecision precision)
+{
+  usam_sam_model_params p = usam_sam_model_default_params ();
+  p.precision = precision == USAM_PRECISION_FP32   ? USAM_SAM_PRECISION_FP32
+                : precision == USAM_PRECISION_BF16 ? USAM_SAM_PRECISION_BF16
+                                                   : USAM_SAM_PRECISION_AUTO;
+  return p;
+}
+
+static UsamModel *
+wrap (usam_sam_model *sam, const char *path)
+{
+  UsamModel *self = g_object_new (USAM_TYPE_MODEL, NULL);
+  self->sam = sam;
+  self->path = g_strdup (path);
+  usam_sam_model_get_info (sam, &self->info);
+  return self;
+}
+
+UsamModel *
+usam_model_new_from_file (const char *path, UsamPrecision precision, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_NOT_FOUND, "%s: no such file", path);
+      return NULL;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_DATA, "%s: is a folder, not a checkpoint", path);
+      return NULL;
+    }
+  usam_sam_model_params params = sam_params (precision);
+  usam_sam_model *sam = NULL;
+  usam_sam_status status = usam_sam_model_load (path, &params, &sam);
+  if (status != USAM_SAM_STATUS_OK)
+    {
+      usam_set_error_from_sam (error, status);
+      return NULL;
+    }
+  return wrap (sam, path);
+}
+
+typedef struct
+{
+  char *path;
+  UsamPrecision precision;
+} LoadData;
+
+static void
+load_data_free (LoadData *d)
+{
+  g_free (d->path);
+  g_free (d);
+}
+
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LoadData *d = task_data;
+  GError *error = NULL;
+  UsamModel *model = usam_model_new_from_file (d->path, d->precision, &error);
+  if (model)
+    g_task_return_pointer (task, model, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+usam_model_new_from_file_async (const char *path, UsamPrecision precision, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  LoadData *d = g_new0 (LoadData, 1);
+  d->path = g_strdup (path);
+  d->precision = precision;
+  g_task_set_source_tag (task, usam_model_new_from_file_async);
+  g_task_set_task_data (task, d, (GDestroyNotify) load_data_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+UsamModel *
+usam_model_new_from_file_finish (GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+UsamModel *
+usam_model_new_random (const char *preset, guint64 seed, UsamPrecision precision, GError **error)
+{
+  usam_sam_model_params params = sam_params (precision);
+  usam_sam_model *sam = NULL;
+  usam_sam_status status = usam_sam_model_new_random (preset, seed, &params, &sam);
+  if (status != USAM_SAM_STATUS_OK)
+    {
+      usam_set_error_from_sam (error, status);
+      return NULL;
+    }
+  return wrap (sam, NULL);
+}
+
+gboolean
+usam_model_save (UsamModel *self, const char *path, gboolean usam_format, GError **error)
+{
+  usam_sam_status status
+      = usam_sam_model_save (self->sam, path, usam_format ? USAM_SAM_CHECKPOINT_USAM : USAM_SAM_CHECKPOINT_SAM);
+  if (status != USAM_SAM_STATUS_OK)
+    {
+      usam_set_error_from_sam (error, status);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+usam_sam_model *
+usam_model_get_sam (UsamModel *self)
+{
+  return self->sam;
+}
+
+const char *
+usam_model_get_path (UsamModel *self)
+{
+  return self->path;
+}
+
+const char *
+usam_model_get_architecture (UsamModel *self)
+{
+  return self->info.type;
+}
+
+UsamPrecision
+usam_model_get_precision (UsamModel *self)
+{
+  return self->info.precision == USAM_SAM_PRECISION_BF16 ? USAM_PRECISION_BF16 : USAM_PRECISION_FP32;
+}
+
+gboolean
+usam_model_has_decoder (UsamModel *self)
+{
+  return self->info.has_decoder;
+}
+
+guint
+usam_model_get_input_size (UsamModel *self)
+{
+  return (guint) self->info.img_size;
+}
+
+guint
+usam_model_get_embedding_size (UsamModel *self)
+{
+  return (guint) self->info.embedding_size;
+}
+
+gint64
+usam_model_get_n_parameters (UsamModel *self)
+{
+  return self->info.n_parameters;
+}
+
+char *
+usam_model_dup_description (UsamModel *self)
+{
+  const usam_sam_model_info *i = &self->info;
+  g_autofree char *kind = g_strcmp0 (i->type, "custom") == 0
+                              ? g_strdup_printf ("custom ViT (width %d, depth %d, %d heads)", i->embed_dim, i->depth,
+                                                 i->num_heads)
+                              : g_strdup (i->type);
+  return g_strdup_printf ("%s, %.1f M parameters, %s%s%s, %s", kind, (double) i->n_parameters / 1e6,
+                          g_strcmp0 (i->format, "usam") == 0 ? "μSAM checkpoint" : "SAM checkpoint",
+                          *i->usam_type ? " " : "", i->usam_type,
+                          i->has_decoder ? "with AIS decoder" : "no AIS decoder");
+}
+
+/* ---- encoding ---- */
+
+gboolean
+usam_image_get_sam_view (UsamImage *image, guint t, guint z, usam_sam_image_view *view, GError **error)
+{
+  if (t >= usam_image_get_frames (image) || z >= usam_image_get_depth (image))
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "%s: has no plane t=%u z=%u",
+                   usam_image_get_path (image) ? usam_image_get_path (image) : "image", t, z);
+      return FALSE;
+    }
+  static const usam_sam_pixel_type types[] = {
+    [USAM_PIXEL_TYPE_U8] = USAM_SAM_PIXEL_U8,   [USAM_PIXEL_TYPE_U16] = USAM_SAM_PIXEL_U16,
+    [USAM_PIXEL_TYPE_I16] = USAM_SAM_PIXEL_I16, [USAM_PIXEL_TYPE_U32] = USAM_SAM_PIXEL_U32,
+    [USAM_PIXEL_TYPE_I32] = USAM_SAM_PIXEL_I32, [USAM_PIXEL_TYPE_F32] = USAM_SAM_PIXEL_F32,
+    [USAM_PIXEL_TYPE_F64] = USAM_SAM_PIXEL_F64,
+  };
+  view->data = usam_image_get_plane (image, t, z);
+  view->type = types[usam_image_get_pixel_type (image)];
+  view->width = (int) usam_image_get_width (image);
+  view->height = (int) usam_image_get_height (image);
+  view->channels = (int) usam_image_get_channels (image);
+  view->row_stride = 0;
+  return TRUE;
+}
+
+/* The shim takes one user_data for both callbacks. */
+typedef struct
+{
+  GCancellable *cancellable;
+  UsamProgressFunc progress;
+  gpointer progress_data;
+} Callbacks;
+
+static bool
+callbacks_abort (void *user_data)
+{
+  Callbacks *c = user_data;
+  return c->cancellable && g_cancellable_is_cancelled (c->cancellable);
+}
+
+static void
+callbacks_progress (double fraction, void *user_data)
+{
+  Callbacks *c = user_data;
+  if (c->progress)
+    c->progress (fraction, c->progress_data);
+}
+
+UsamEmbedding *
+usam_model_encode (UsamModel *self, UsamImage *image, guint t, guint z, UsamNormalize normalize,
+                   GCancellable *cancellable, UsamProgressFunc progress, gpointer progress_data, GError **error)
+{
+  g_return_val_if_fail (USAM_IS_MODEL (self), NULL);
+  g_return_val_if_fail (USAM_IS_IMAGE (image), NULL);
+  usam_sam_image_view view;
+  if (!usam_image_get_sam_view (image, t, z, &view, error))
+    return NULL;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  Callbacks callbacks = { cancellable, progress, progress_data };
+  usam_sam_encode_params params = usam_sam_encode_default_params ();
+  params.normalize = normalize == USAM_NORMALIZE_NONE ? USAM_SAM_NORMALIZE_NONE : USAM_SAM_NORMALIZE_MINMAX;
+  params.abort = callbacks_abort;
+  params.progress = callbacks_progress;
+  params.user_data = &callbacks;
+  usam_sam_embedding *sam = NULL;
+  usam_sam_status status = usam_sam_encode (self->sam, &view, &params, &sam);
+  if (status != USAM_SAM_STATUS_OK)
+    {
+      if (usam_image_get_path (image) && status == USAM_SAM_STATUS_INVALID_ARGUMENT)
+        {
+          g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "%s: %s", usam_image_get_path (image),
+                       usam_sam_last_error ());
+          return NULL;
+        }
+      usam_set_error_from_sam (error, status);
+      return NULL;
+    }
+  return usam_embedding_new_take (sam);
+}
+
+/* Forwards progress from the worker thread to the caller's main context.
+ * Reference-counted because queued reports may outlive the task. */
+typedef struct
+{
+  gatomicrefcount ref;
+  GMainContext *context;
+  UsamProgressFunc func;
+  gpointer data;
+  GDestroyNotify destroy;
+} ProgressProxy;
+
+static ProgressProxy *
+progress_proxy_ref (ProgressProxy *p)
+{
+  g_atomic_ref_count_inc (&p->ref);
+  return p;
+}
+
+static void
+progress_proxy_unref (ProgressProxy *p)
+{
+  if (g_atomic_ref_count_dec (&p->ref))
+    {
+      if (p->destroy)
+        p->destroy (p->data);
+      g_main_context_unref (p->context);
+      g_free (p);
+    }
+}
+
+typedef struct
+{
+  ProgressProxy *proxy;
+  double fraction;
+} ProgressEvent;
+
+static gboolean
+progress_event_dispatch (gpointer user_data)
+{
+  ProgressEvent *e = user_data;
+  e->proxy->func (e->fraction, e->proxy->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_event_free (gpointer user_data)
+{
+  ProgressEvent *e = user_data;
+  progress_proxy_unref (e->proxy);
+  g_free (e);
+}
+
+static void
+progress_proxy_post (double fraction, gpointer user_data)
+{
+  ProgressProxy *p = user_data;
+  ProgressEvent *e = g_new0 (ProgressEvent, 1);
+  e->proxy = progress_proxy_ref (p);
+  e->fraction = fraction;
+  g_main_context_invoke_full (p->context, G_PRIORITY_DEFAULT, progress_event_dispatch, e, progress_event_free);
+}
+
+typedef struct
+{
+  UsamImage *image;
+  guint t, z;
+  UsamNormalize normalize;
+  ProgressProxy *proxy;
+} EncodeData;
+
+static void
+encode_data_free (EncodeData *d)
+{
+  g_clear_object (&d->image);
+  g_clear_pointer (&d->proxy, progress_proxy_unref);
+  g_free (d);
+}
+
+static void
+encode_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  EncodeData *d = task_data;
+  GError *error = NULL;
+  UsamEmbedding *e = usam_model_encode (USAM_MODEL (source), d->image, d->t, d->z, d->normalize, cancellable,
+                                        d->proxy ? progress_proxy_post : NULL, d->proxy, &error);
+  if (e)
+    g_task_return_pointer (task, e, (GDestroyNotify) usam_embedding_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+usam_model_encode_async (UsamModel *self, UsamImage *image, guint t, guint z, UsamNormalize normalize,
+                         GCancellable *cancellable, UsamProgressFunc progress, gpointer progress_data,
+                         GDestroyNotify progress_destroy, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (USAM_IS_MODEL (self));
+  g_return_if_fail (USAM_IS_IMAGE (image));
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, usam_model_encode_async);
+  EncodeData *d = g_new0 (EncodeData, 1);
+  d->image = g_object_ref (image);
+  d->t = t;
+  d->z = z;
+  d->normalize = normalize;
+  if (progress)
+    {
+      d->proxy = g_new0 (ProgressProxy, 1);
+      g_atomic_ref_count_init (&d->proxy->ref);
+      d->proxy->context = g_main_context_ref_thread_default ();
+      d->proxy->func = progress;
+      d->proxy->data = progress_data;
+      d->proxy->destroy = progress_destroy;
+    }
+  else if (progress_destroy)
+    progress_destroy (progress_data);
+  g_task_set_task_data (task, d, (GDestroyNotify) encode_data_free);
+  g_task_run_in_thread (task, encode_thread);
+}
+
+UsamEmbedding *
+usam_model_encode_finish (UsamModel *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
