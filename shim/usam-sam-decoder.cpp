@@ -36,27 +36,22 @@ layer_norm (const Weights &W, const std::string &name, const at::Tensor &x)
   return at::layer_norm (x, { x.size (-1) }, W (name + ".weight"), W (name + ".bias"), 1e-5);
 }
 
-/* segment_anything.modeling.transformer.Attention */
+/* segment_anything.modeling.transformer.Attention on (B, T, C) tensors. The
+ * 1/sqrt(d) scale is applied to the queries, before the product. */
 at::Tensor
-two_way_attention (const Weights &W, const std::string &name, int heads, const at::Tensor &q_in, const at::Tensor &k_in,
-           const at::Tensor &v_in)
+two_way_attention (const Weights &W, const std::string &name, int heads, const at::Tensor &q_in,
+                   const at::Tensor &k_in, const at::Tensor &v_in)
 {
   at::Tensor q = linear (W, name + ".q_proj", q_in);
   at::Tensor k = linear (W, name + ".k_proj", k_in);
   at::Tensor v = linear (W, name + ".v_proj", v_in);
-  auto separate = [heads] (const at::Tensor &t) {
-    return t.reshape ({ t.size (0), t.size (1), heads, t.size (2) / heads }).transpose (1, 2);
-  };
-  q = separate (q);
-  k = separate (k);
-  v = separate (v);
-  const int64_t c_per_head = q.size (3);
-  at::Tensor attn = at::matmul (q, k.permute ({ 0, 1, 3, 2 }));
-  attn = attn / std::sqrt ((double) c_per_head);
-  attn = at::softmax (attn, -1);
-  at::Tensor out = at::matmul (attn, v);
-  out = out.transpose (1, 2);
-  out = out.reshape ({ out.size (0), out.size (1), out.size (2) * out.size (3) });
+  const int64_t B = q.size (0), Tq = q.size (1), Tk = k.size (1), I = q.size (2), d = I / heads;
+  q.mul_ (1.0 / std::sqrt ((double) d));
+  at::Tensor qh = q.view ({ B, Tq, heads, d }).transpose (1, 2);
+  at::Tensor kh = k.view ({ B, Tk, heads, d }).permute ({ 0, 2, 3, 1 });
+  at::Tensor vh = v.view ({ B, Tk, heads, d }).transpose (1, 2);
+  at::Tensor attn = at::softmax (at::matmul (qh, kh), -1);
+  at::Tensor out = at::matmul (attn, vh).transpose (1, 2).reshape ({ B, Tq, I });
   return linear (W, name + ".out_proj", out);
 }
 
@@ -154,9 +149,9 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
   src = src + dense;
   const int64_t c = src.size (1), h = src.size (2), wd = src.size (3);
 
-  /* TwoWayTransformer */
-  at::Tensor keys = src.flatten (2).permute ({ 0, 2, 1 });
-  at::Tensor key_pe = dense_pe_.flatten (2).permute ({ 0, 2, 1 });
+  /* TwoWayTransformer, on channels-last image tokens (B, h·w, C) */
+  at::Tensor keys = src.flatten (2).transpose (1, 2).contiguous ();
+  const at::Tensor &key_pe = dense_pe_tokens_;
   at::Tensor queries = tokens;
   const at::Tensor &query_pe = tokens;
   const std::string tr = md + "transformer.";
@@ -181,7 +176,6 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
       queries = layer_norm (W, l + "norm3", queries + m);
 
       q = queries + query_pe;
-      k = keys + key_pe;
       keys = keys + two_way_attention (W, l + "cross_attn_image_to_token", heads, k, q, queries);
       keys = layer_norm (W, l + "norm4", keys);
     }
@@ -195,23 +189,44 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
   at::Tensor iou_token_out = queries.select (1, 0);
   at::Tensor mask_tokens_out = queries.slice (1, 1, 1 + T);
 
-  at::Tensor s = keys.transpose (1, 2).reshape ({ B, c, h, wd });
+  /* output_upscaling: two 2×2, stride-2 transposed convolutions never
+   * overlap, so each is one matrix product per pixel; their outputs stay in
+   * (pixel, dy, dx, channel) order until the masks are laid out at the end. */
   const std::string up = md + "output_upscaling.";
-  at::Tensor u = at::conv_transpose2d (s, W (up + "0.weight"), W (up + "0.bias"), 2);
-  u = at::gelu (layer_norm_2d (u, W (up + "1.weight"), W (up + "1.bias")));
-  u = at::gelu (at::conv_transpose2d (u, W (up + "3.weight"), W (up + "3.bias"), 2));
+  const int64_t c1 = c / 4, c2 = c / 8;
+  at::Tensor u = at::linear (keys, upscale1_w_, upscale1_b_).view ({ B, h * wd, 4, c1 });
+  u = at::gelu (at::layer_norm (u, { c1 }, W (up + "1.weight"), W (up + "1.bias"), 1e-6));
+  u = at::gelu (at::linear (u, upscale2_w_, upscale2_b_)).view ({ B, h * wd * 16, c2 });
 
   std::vector<at::Tensor> hyper;
   for (int i = 0; i < T; i++)
     hyper.push_back (mlp (W, md + "output_hypernetworks_mlps." + std::to_string (i), 3, mask_tokens_out.select (1, i)));
-  at::Tensor hyper_in = at::stack (hyper, 1);
-  const int64_t uc = u.size (1), uh = u.size (2), uw = u.size (3);
-  at::Tensor masks = at::matmul (hyper_in, u.view ({ B, uc, uh * uw })).view ({ B, -1, uh, uw });
+  at::Tensor hyper_in = at::stack (hyper, 2); /* (B, c2, T) */
+  at::Tensor masks = at::bmm (u, hyper_in)    /* (B, pixels, T) */
+                         .view ({ B, h, wd, 2, 2, 2, 2, T })
+                         .permute ({ 0, 7, 1, 3, 5, 2, 4, 6 })
+                         .reshape ({ B, T, 4 * h, 4 * wd });
   at::Tensor iou = mlp (W, md + "iou_prediction_head", cfg_.iou_head_depth, iou_token_out);
 
   if (multimask)
     return { masks.slice (1, 1), iou.slice (1, 1) };
   return { masks.slice (1, 0, 1), iou.slice (1, 0, 1) };
+}
+
+void
+SamModel::bind_decoder ()
+{
+  /* Transposed-convolution weights (in, out, dy, dx) as linear layers whose
+   * outputs are ordered (dy, dx, out). */
+  const std::string up = "mask_decoder.output_upscaling.";
+  auto as_linear = [] (const at::Tensor &w, const at::Tensor &b, at::Tensor &lw, at::Tensor &lb) {
+    const int64_t in = w.size (0), out = w.size (1);
+    lw = w.permute ({ 2, 3, 1, 0 }).reshape ({ 4 * out, in }).contiguous ();
+    lb = b.repeat ({ 4 }).contiguous ();
+  };
+  as_linear (w (up + "0.weight"), w (up + "0.bias"), upscale1_w_, upscale1_b_);
+  as_linear (w (up + "3.weight"), w (up + "3.bias"), upscale2_w_, upscale2_b_);
+  dense_pe_tokens_ = dense_pe_.flatten (2).transpose (1, 2).contiguous ();
 }
 
 at::Tensor

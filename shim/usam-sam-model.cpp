@@ -396,6 +396,7 @@ sam_random_state_dict (const SamConfig &cfg, uint64_t seed)
 SamModel::SamModel (SamConfig cfg, StateDict weights) : cfg_ (std::move (cfg)), weights_ (std::move (weights))
 {
   bind_encoder ();
+  bind_decoder ();
 }
 
 at::Tensor

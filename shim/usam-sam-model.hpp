@@ -123,6 +123,7 @@ private:
   };
 
   void bind_encoder ();
+  void bind_decoder ();
   at::Tensor block_forward (const Block &b, const at::Tensor &x) const;
   at::Tensor attention (const Block &b, const at::Tensor &x) const;
 
@@ -130,6 +131,8 @@ private:
   StateDict weights_;
   std::vector<Block> blocks_;
   at::Tensor dense_pe_;
+  at::Tensor dense_pe_tokens_; /* (1, e·e, C) */
+  at::Tensor upscale1_w_, upscale1_b_, upscale2_w_, upscale2_b_;
   EncoderPrecision precision_ = EncoderPrecision::Float32;
 };
 
