@@ -16,6 +16,7 @@ static const struct
   { "embed", usam_cli_embed, "compute the image embedding and write it to HDF5" },
   { "predict", usam_cli_predict, "segment an object from point, box or mask prompts" },
   { "info", usam_cli_info, "describe a checkpoint" },
+  { "train", usam_cli_train, "fine-tune a model, or train one from scratch" },
 };
 
 static void

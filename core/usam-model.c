@@ -1,5 +1,8 @@
 #include "usam-model-private.h"
 
+#include <string.h>
+
+#include "usam-ais.h"
 #include "usam-error.h"
 
 struct _UsamModel
@@ -211,6 +214,74 @@ usam_model_new_random (const char *preset, guint64 seed, UsamPrecision precision
   if (status != USAM_SAM_STATUS_OK)
     {
       usam_set_error_from_sam (error, status);
+      return NULL;
+    }
+  return wrap (sam, NULL);
+}
+
+gboolean
+usam_architecture_from_preset (const char *preset, UsamArchitecture *out, GError **error)
+{
+  usam_sam_model_config c = usam_sam_model_config_preset (preset);
+  if (c.img_size == 0)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                   "unknown model shape '%s' (expected vit_b, vit_l, vit_h or tiny)", preset);
+      return FALSE;
+    }
+  memset (out, 0, sizeof *out);
+  out->img_size = (guint) c.img_size;
+  out->patch_size = (guint) c.patch_size;
+  out->width = (guint) c.embed_dim;
+  out->depth = (guint) c.depth;
+  out->heads = (guint) c.num_heads;
+  out->mlp_dim = (guint) c.mlp_dim;
+  out->window = (guint) c.window_size;
+  out->n_global = (guint) c.n_global;
+  for (int i = 0; i < c.n_global; i++)
+    out->global[i] = (guint) c.global_attn_indexes[i];
+  out->prompt_dim = (guint) c.prompt_dim;
+  out->decoder_depth = (guint) c.decoder_depth;
+  out->decoder_mlp_dim = (guint) c.decoder_mlp_dim;
+  return TRUE;
+}
+
+UsamModel *
+usam_model_new_from_architecture (const UsamArchitecture *a, guint64 seed, UsamPrecision precision, GError **error)
+{
+  usam_sam_model_config c;
+  memset (&c, 0, sizeof c);
+  c.img_size = (int) a->img_size;
+  c.patch_size = (int) a->patch_size;
+  c.embed_dim = (int) a->width;
+  c.depth = (int) a->depth;
+  c.num_heads = (int) a->heads;
+  c.mlp_dim = (int) a->mlp_dim;
+  c.window_size = (int) a->window;
+  c.n_global = (int) MIN (a->n_global, 16u);
+  for (int i = 0; i < c.n_global; i++)
+    c.global_attn_indexes[i] = (int) a->global[i];
+  c.prompt_dim = (int) a->prompt_dim;
+  c.decoder_depth = (int) (a->decoder_depth ? a->decoder_depth : 2);
+  c.decoder_mlp_dim = (int) (a->decoder_mlp_dim ? a->decoder_mlp_dim : 2048);
+  c.mask_in_chans = 16;
+  c.iou_head_hidden = (int) a->prompt_dim;
+  usam_sam_model_params params = sam_params (precision);
+  usam_sam_model *sam = NULL;
+  usam_sam_status status = usam_sam_model_new_from_config (&c, seed, &params, &sam);
+  if (status == USAM_SAM_STATUS_OK && a->ais_variant)
+    {
+      static const int micro_sam[] = { 512, 256, 128, 64 };
+      int features[8];
+      int n = a->n_ais_features ? (int) MIN (a->n_ais_features, 8u) : 4;
+      for (int i = 0; i < n; i++)
+        features[i] = a->n_ais_features ? (int) a->ais_features[i] : micro_sam[i];
+      status = usam_sam_model_add_random_ais_decoder_sized (sam, a->ais_variant, features, n, seed + 1);
+    }
+  if (status != USAM_SAM_STATUS_OK)
+    {
+      usam_set_error_from_sam (error, status);
+      usam_sam_model_free (sam);
       return NULL;
     }
   return wrap (sam, NULL);

@@ -44,6 +44,22 @@ UsamModel *usam_model_new_from_file_finish (GAsyncResult *result, GError **error
 /* PyTorch-style random initialisation; @preset: vit_b, vit_l, vit_h or tiny. */
 UsamModel *usam_model_new_random (const char *preset, guint64 seed, UsamPrecision precision, GError **error);
 
+/* The shape of a model made from scratch (see usam_sam_model_config). */
+typedef struct {
+  guint img_size, patch_size, width, depth, heads, mlp_dim, window;
+  guint n_global;
+  guint global[16];
+  guint prompt_dim, decoder_depth, decoder_mlp_dim;
+  const char *ais_variant; /* NULL: no AIS decoder; "interpolation" or "deconvolution" */
+  guint n_ais_features;     /* 0: micro-sam's 512, 256, 128, 64 */
+  guint ais_features[8];
+} UsamArchitecture;
+
+/* vit_b, vit_l, vit_h or tiny, without an AIS decoder. */
+gboolean usam_architecture_from_preset (const char *preset, UsamArchitecture *out, GError **error);
+UsamModel *usam_model_new_from_architecture (const UsamArchitecture *architecture, guint64 seed,
+                                             UsamPrecision precision, GError **error);
+
 /* @usam_format: μSAM's layout (model_state, decoder_state) instead of a bare state dict. */
 gboolean usam_model_save (UsamModel *self, const char *path, gboolean usam_format, GError **error);
 

@@ -15,16 +15,17 @@ StateDict::set (const std::string &name, at::Tensor tensor)
   if (i >= 0)
     items_[(size_t) i].second = std::move (tensor);
   else
-    items_.emplace_back (name, std::move (tensor));
+    {
+      index_[name] = items_.size ();
+      items_.emplace_back (name, std::move (tensor));
+    }
 }
 
 long
 StateDict::index_of (const std::string &name) const
 {
-  for (size_t i = 0; i < items_.size (); i++)
-    if (items_[i].first == name)
-      return (long) i;
-  return -1;
+  auto it = index_.find (name);
+  return it == index_.end () ? -1 : (long) it->second;
 }
 
 at::Tensor

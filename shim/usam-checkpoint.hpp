@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,7 @@ public:
 private:
   long index_of (const std::string &name) const;
   std::vector<std::pair<std::string, at::Tensor>> items_;
+  std::unordered_map<std::string, size_t> index_; /* inference looks weights up by name per op */
 };
 
 enum class CheckpointFormat { Sam, MicroSam };

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <ATen/core/grad_mode.h>
+
 #include "usam-error.hpp"
 
 namespace usam {
@@ -33,7 +35,7 @@ linear (const Weights &W, const std::string &name, const at::Tensor &x)
 at::Tensor
 layer_norm (const Weights &W, const std::string &name, const at::Tensor &x)
 {
-  return at::layer_norm (x, { x.size (-1) }, W (name + ".weight"), W (name + ".bias"), 1e-5);
+  return layer_norm_last (x, W (name + ".weight"), W (name + ".bias"), 1e-5);
 }
 
 /* segment_anything.modeling.transformer.Attention on (B, T, C) tensors. The
@@ -66,6 +68,16 @@ mlp (const Weights &W, const std::string &name, int layers, const at::Tensor &x)
         h = at::relu (h);
     }
   return h;
+}
+
+/* A 2×2, stride-2 transposed convolution (weights (in, out, dy, dx)) as a
+ * linear layer whose outputs are ordered (dy, dx, out). */
+void
+upscale_as_linear (const at::Tensor &w, const at::Tensor &b, at::Tensor &lw, at::Tensor &lb)
+{
+  const int64_t in = w.size (0), out = w.size (1);
+  lw = w.permute ({ 2, 3, 1, 0 }).reshape ({ 4 * out, in }).contiguous ();
+  lb = b.repeat ({ 4 }).contiguous ();
 }
 
 } // namespace
@@ -194,9 +206,16 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
    * (pixel, dy, dx, channel) order until the masks are laid out at the end. */
   const std::string up = md + "output_upscaling.";
   const int64_t c1 = c / 4, c2 = c / 8;
-  at::Tensor u = at::linear (keys, upscale1_w_, upscale1_b_).view ({ B, h * wd, 4, c1 });
-  u = at::gelu (at::layer_norm (u, { c1 }, W (up + "1.weight"), W (up + "1.bias"), 1e-6));
-  u = at::gelu (at::linear (u, upscale2_w_, upscale2_b_)).view ({ B, h * wd * 16, c2 });
+  at::Tensor w1 = upscale1_w_, b1 = upscale1_b_, w2 = upscale2_w_, b2 = upscale2_b_;
+  if (at::GradMode::is_enabled ())
+    {
+      /* Training: derive them from the live weights so gradients reach them. */
+      upscale_as_linear (W (up + "0.weight"), W (up + "0.bias"), w1, b1);
+      upscale_as_linear (W (up + "3.weight"), W (up + "3.bias"), w2, b2);
+    }
+  at::Tensor u = at::linear (keys, w1, b1).view ({ B, h * wd, 4, c1 });
+  u = at::gelu (layer_norm_last (u, W (up + "1.weight"), W (up + "1.bias"), 1e-6));
+  u = at::gelu (at::linear (u, w2, b2)).view ({ B, h * wd * 16, c2 });
 
   std::vector<at::Tensor> hyper;
   for (int i = 0; i < T; i++)
@@ -216,16 +235,9 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
 void
 SamModel::bind_decoder ()
 {
-  /* Transposed-convolution weights (in, out, dy, dx) as linear layers whose
-   * outputs are ordered (dy, dx, out). */
   const std::string up = "mask_decoder.output_upscaling.";
-  auto as_linear = [] (const at::Tensor &w, const at::Tensor &b, at::Tensor &lw, at::Tensor &lb) {
-    const int64_t in = w.size (0), out = w.size (1);
-    lw = w.permute ({ 2, 3, 1, 0 }).reshape ({ 4 * out, in }).contiguous ();
-    lb = b.repeat ({ 4 }).contiguous ();
-  };
-  as_linear (w (up + "0.weight"), w (up + "0.bias"), upscale1_w_, upscale1_b_);
-  as_linear (w (up + "3.weight"), w (up + "3.bias"), upscale2_w_, upscale2_b_);
+  upscale_as_linear (w (up + "0.weight"), w (up + "0.bias"), upscale1_w_, upscale1_b_);
+  upscale_as_linear (w (up + "3.weight"), w (up + "3.bias"), upscale2_w_, upscale2_b_);
   dense_pe_tokens_ = dense_pe_.flatten (2).transpose (1, 2).contiguous ();
 }
 

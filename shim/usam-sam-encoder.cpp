@@ -9,6 +9,8 @@
 
 #include <cmath>
 
+#include <ATen/core/grad_mode.h>
+
 #include "usam-error.hpp"
 
 namespace usam {
@@ -82,8 +84,10 @@ SamModel::bind_encoder ()
       if (cfg_.use_rel_pos)
         {
           int64_t size = b.window ? b.window : cfg_.embedding_size ();
-          b.rel_h = gather_rel_pos (w (p + "attn.rel_pos_h"), size, size);
-          b.rel_w = gather_rel_pos (w (p + "attn.rel_pos_w"), size, size);
+          b.rel_pos_h = w (p + "attn.rel_pos_h");
+          b.rel_pos_w = w (p + "attn.rel_pos_w");
+          b.rel_h = gather_rel_pos (b.rel_pos_h, size, size);
+          b.rel_w = gather_rel_pos (b.rel_pos_w, size, size);
         }
       blocks_.push_back (std::move (b));
     }
@@ -121,9 +125,16 @@ SamModel::attention (const Block &b, const at::Tensor &x) const
   qkv = qkv.view ({ B, L, 3, nH, hd });
   at::Tensor out;
 
-  if (B * nH * L * L <= (int64_t) (16 << 20))
+  /* Training differentiates through the position tables, so they are
+   * gathered from the live weights; inference uses the cached ones. */
+  const bool training = at::GradMode::is_enabled ();
+  at::Tensor table_h = training && cfg_.use_rel_pos ? gather_rel_pos (b.rel_pos_h, H, H) : b.rel_h;
+  at::Tensor table_w = training && cfg_.use_rel_pos ? gather_rel_pos (b.rel_pos_w, W, W) : b.rel_w;
+
+  if (training || B * nH * L * L <= (int64_t) (16 << 20))
     {
-      /* Windowed blocks: small score matrices, all windows and heads in one batch. */
+      /* Windowed blocks (small score matrices) and training: all windows and
+       * heads in one batch, as the reference does. */
       at::Tensor qkvp = qkv.permute ({ 2, 0, 3, 1, 4 }).reshape ({ 3, B * nH, L, hd });
       at::Tensor q = qkvp[0], k = qkvp[1], v = qkvp[2];
       at::Tensor s = at::bmm (q * scale, k.transpose (-2, -1));
@@ -132,8 +143,8 @@ SamModel::attention (const Block &b, const at::Tensor &x) const
       if (cfg_.use_rel_pos)
         {
           at::Tensor rq = q.to (at::kFloat).reshape ({ B * nH, H, W, hd });
-          at::Tensor rel_h = at::einsum ("bhwc,hkc->bhwk", { rq, b.rel_h });
-          at::Tensor rel_w = at::einsum ("bhwc,wkc->bhwk", { rq, b.rel_w });
+          at::Tensor rel_h = at::einsum ("bhwc,hkc->bhwk", { rq, table_h });
+          at::Tensor rel_w = at::einsum ("bhwc,wkc->bhwk", { rq, table_w });
           at::Tensor s5 = s.view ({ B * nH, H, W, H, W });
           s5.add_ (rel_h.unsqueeze (4));
           s5.add_ (rel_w.unsqueeze (3));
@@ -158,8 +169,8 @@ SamModel::attention (const Block &b, const at::Tensor &x) const
             if (cfg_.use_rel_pos)
               {
                 at::Tensor rq = q.to (at::kFloat).reshape ({ H, W, hd });
-                rel_h = at::einsum ("hwc,hkc->hwk", { rq, b.rel_h }); /* (H, W, H) */
-                rel_w = at::einsum ("hwc,wkc->hwk", { rq, b.rel_w }); /* (H, W, W) */
+                rel_h = at::einsum ("hwc,hkc->hwk", { rq, table_h }); /* (H, W, H) */
+                rel_w = at::einsum ("hwc,wkc->hwk", { rq, table_w }); /* (H, W, W) */
               }
             at::Tensor o = out.select (0, bi).select (1, h);
             for (int64_t r0 = 0; r0 < H; r0 += rows)
@@ -192,7 +203,7 @@ SamModel::block_forward (const Block &b, const at::Tensor &x) const
 {
   const int64_t C = x.size (3);
   at::Tensor shortcut = x;
-  at::Tensor h = at::layer_norm (x, { C }, b.norm1_w, b.norm1_b, 1e-6);
+  at::Tensor h = layer_norm_last (x, b.norm1_w, b.norm1_b, 1e-6);
   const int64_t H = x.size (1), W = x.size (2);
   if (b.window > 0)
     {
@@ -214,7 +225,7 @@ SamModel::block_forward (const Block &b, const at::Tensor &x) const
   at::Tensor x1 = shortcut + h;
 
   const bool bf16 = precision_ == EncoderPrecision::BFloat16;
-  at::Tensor n = at::layer_norm (x1, { C }, b.norm2_w, b.norm2_b, 1e-6);
+  at::Tensor n = layer_norm_last (x1, b.norm2_w, b.norm2_b, 1e-6);
   at::Tensor m;
   if (bf16)
     {
@@ -226,7 +237,8 @@ SamModel::block_forward (const Block &b, const at::Tensor &x) const
     {
       m = at::linear (at::gelu (at::linear (n, b.lin1_w, b.lin1_b)), b.lin2_w, b.lin2_b);
     }
-  return x1.add_ (m);
+  /* In place only for inference: layer_norm keeps x1 for its backward pass. */
+  return at::GradMode::is_enabled () ? x1 + m : x1.add_ (m);
 }
 
 at::Tensor

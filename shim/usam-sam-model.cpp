@@ -395,8 +395,7 @@ sam_random_state_dict (const SamConfig &cfg, uint64_t seed)
 
 SamModel::SamModel (SamConfig cfg, StateDict weights) : cfg_ (std::move (cfg)), weights_ (std::move (weights))
 {
-  bind_encoder ();
-  bind_decoder ();
+  refresh ();
 }
 
 at::Tensor
@@ -406,6 +405,24 @@ SamModel::w (const std::string &name) const
   if (!t.defined ())
     fail (USAM_SAM_STATUS_INTERNAL, "model has no weight '" + name + "'");
   return t;
+}
+
+void
+SamModel::refresh ()
+{
+  at::NoGradGuard no_grad;
+  bind_encoder ();
+  bind_decoder ();
+}
+
+void
+SamModel::make_trainable ()
+{
+  StateDict fresh;
+  for (const auto &kv : weights_.items ())
+    fresh.set (kv.first, kv.second.is_inference () ? kv.second.clone () : kv.second);
+  weights_ = std::move (fresh);
+  refresh ();
 }
 
 int64_t

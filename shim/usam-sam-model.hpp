@@ -73,6 +73,16 @@ void sam_validate_state_dict (const SamConfig &cfg, const StateDict &sd, const s
 /* Initialises a model as PyTorch's default initialisers would. */
 StateDict sam_random_state_dict (const SamConfig &cfg, uint64_t seed);
 
+/* at::layer_norm over the last dimension. Under bf16 autocast the input can
+ * be bf16 while the weights stay float32, which libtorch 1.13's CPU kernel
+ * refuses: normalise in the weights' type then. */
+inline at::Tensor
+layer_norm_last (const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, double eps)
+{
+  const at::Tensor &in = x.scalar_type () == w.scalar_type () ? x : x.to (w.scalar_type ());
+  return at::layer_norm (in, { in.size (-1) }, w, b, eps);
+}
+
 using AbortCheck = std::function<bool ()>;
 using ProgressReport = std::function<void (double)>;
 
@@ -113,11 +123,19 @@ public:
 
   int64_t n_parameters () const;
 
+  /* Recomputes what inference caches from the weights (after training). */
+  void refresh ();
+
+  /* Replaces the weights by copies autograd can track: weights loaded under
+   * inference mode cannot require gradients. */
+  void make_trainable ();
+
 private:
   struct Block
   {
     at::Tensor norm1_w, norm1_b, qkv_w, qkv_b, proj_w, proj_b, norm2_w, norm2_b;
     at::Tensor lin1_w, lin1_b, lin2_w, lin2_b;
+    at::Tensor rel_pos_h, rel_pos_w; /* the weights */
     at::Tensor rel_h, rel_w; /* gathered (q, k, head_dim) tables for this block's attention size */
     int window = 0;          /* 0: global attention */
   };

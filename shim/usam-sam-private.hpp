@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 
+#include "usam-ais-decoder.hpp"
 #include "usam-checkpoint.hpp"
 #include "usam-error.hpp"
 #include "usam-sam-model.hpp"
@@ -16,6 +17,7 @@ struct usam_sam_model
 {
   std::shared_ptr<usam::SamModel> sam;
   usam::StateDict decoder;  /* μSAM's AIS decoder weights; empty when absent */
+  usam::AisState ais;       /* the decoder built from them */
   usam::CheckpointFormat format = usam::CheckpointFormat::Sam;
   std::string usam_type;
   usam_sam_precision precision = USAM_SAM_PRECISION_FP32;

@@ -2,6 +2,7 @@
 #include "usam-sam-private.hpp"
 
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -188,7 +189,9 @@ usam_sam_model_load (const char *path, const usam_sam_model_params *params, usam
     c10::InferenceMode guard;
     Checkpoint ckpt = checkpoint_load (path);
     SamConfig cfg = sam_config_from_state_dict (ckpt.sam, path);
+    AisState ais = ais_state_load (ckpt.decoder, cfg.out_chans, path); /* before make_model: nothing to free on failure */
     usam_sam_model *model = make_model (std::move (cfg), std::move (ckpt.sam), params);
+    model->ais = std::move (ais);
     model->decoder = std::move (ckpt.decoder);
     model->format = ckpt.format;
     model->usam_type = ckpt.model_type;
@@ -230,7 +233,7 @@ usam_sam_model_get_info (const usam_sam_model *model, usam_sam_model_info *info)
   info->embedding_channels = c.out_chans;
   info->embedding_size = c.embedding_size ();
   info->n_parameters = model->sam->n_parameters ();
-  info->has_decoder = !model->decoder.empty ();
+  info->has_decoder = model->ais.decoder != nullptr;
   info->precision = model->precision;
 }
 
@@ -272,6 +275,102 @@ usam_sam_model_get_weight (const usam_sam_model *model, int index, const char **
     if (data)
       *data = item.second.data_ptr<float> ();
   });
+}
+
+static SamConfig
+config_from_c (const usam_sam_model_config *c)
+{
+  SamConfig cfg;
+  cfg.img_size = c->img_size;
+  cfg.patch_size = c->patch_size;
+  cfg.embed_dim = c->embed_dim;
+  cfg.depth = c->depth;
+  cfg.num_heads = c->num_heads;
+  cfg.mlp_dim = c->mlp_dim > 0 ? c->mlp_dim : 4 * c->embed_dim;
+  cfg.window_size = c->window_size;
+  cfg.global_attn_indexes.assign (c->global_attn_indexes, c->global_attn_indexes + std::max (0, std::min (c->n_global, 16)));
+  cfg.out_chans = c->prompt_dim;
+  cfg.prompt_dim = c->prompt_dim;
+  cfg.transformer_depth = c->decoder_depth;
+  cfg.transformer_mlp_dim = c->decoder_mlp_dim;
+  cfg.mask_in_chans = c->mask_in_chans;
+  cfg.iou_head_hidden = c->iou_head_hidden;
+  auto bad = [] (const std::string &what) { fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "model configuration: " + what); };
+  if (cfg.patch_size <= 0 || cfg.img_size <= 0 || cfg.img_size % cfg.patch_size != 0)
+    bad ("img_size must be a positive multiple of patch_size");
+  if (cfg.embed_dim <= 0 || cfg.num_heads <= 0 || cfg.embed_dim % cfg.num_heads != 0)
+    bad ("embed_dim must be a positive multiple of num_heads");
+  if (cfg.depth <= 0 || cfg.depth > 64 || cfg.window_size <= 0)
+    bad ("depth must be 1–64 and window_size positive");
+  for (int g : cfg.global_attn_indexes)
+    if (g < 0 || g >= cfg.depth)
+      bad ("a global attention index is outside the encoder");
+  if (cfg.prompt_dim <= 0 || cfg.prompt_dim % 16 != 0)
+    bad ("prompt_dim must be a positive multiple of 16");
+  if (cfg.transformer_depth <= 0 || cfg.transformer_mlp_dim <= 0 || cfg.mask_in_chans <= 0 || cfg.mask_in_chans % 4 != 0
+      || cfg.iou_head_hidden <= 0)
+    bad ("decoder sizes must be positive (mask_in_chans a multiple of 4)");
+  return cfg;
+}
+
+static void
+config_to_c (const SamConfig &cfg, usam_sam_model_config *c)
+{
+  memset (c, 0, sizeof *c);
+  c->img_size = cfg.img_size;
+  c->patch_size = cfg.patch_size;
+  c->embed_dim = cfg.embed_dim;
+  c->depth = cfg.depth;
+  c->num_heads = cfg.num_heads;
+  c->mlp_dim = cfg.mlp_dim;
+  c->window_size = cfg.window_size;
+  for (int g : cfg.global_attn_indexes)
+    if (c->n_global < 16)
+      c->global_attn_indexes[c->n_global++] = g;
+  c->prompt_dim = cfg.prompt_dim;
+  c->decoder_depth = cfg.transformer_depth;
+  c->decoder_mlp_dim = cfg.transformer_mlp_dim;
+  c->mask_in_chans = cfg.mask_in_chans;
+  c->iou_head_hidden = cfg.iou_head_hidden;
+}
+
+usam_sam_model_config
+usam_sam_model_config_preset (const char *name)
+{
+  usam_sam_model_config c;
+  memset (&c, 0, sizeof c);
+  try
+    {
+      config_to_c (sam_config_preset (name ? name : ""), &c);
+    }
+  catch (const std::exception &)
+    {
+      memset (&c, 0, sizeof c);
+    }
+  return c;
+}
+
+usam_sam_status
+usam_sam_model_new_from_config (const usam_sam_model_config *config, uint64_t seed, const usam_sam_model_params *params,
+                                usam_sam_model **out_model)
+{
+  if (out_model)
+    *out_model = nullptr;
+  return guarded ([&] {
+    if (!config || !out_model)
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_model_new_from_config: config and out_model are required");
+    c10::InferenceMode guard;
+    SamConfig cfg = config_from_c (config);
+    StateDict sd = sam_random_state_dict (cfg, seed);
+    *out_model = make_model (std::move (cfg), std::move (sd), params);
+  });
+}
+
+void
+usam_sam_model_get_config (const usam_sam_model *model, usam_sam_model_config *config)
+{
+  if (model && config)
+    config_to_c (model->sam->config (), config);
 }
 
 usam_sam_status

@@ -110,6 +110,33 @@ void usam_sam_model_get_info (const usam_sam_model *model, usam_sam_model_info *
 usam_sam_status usam_sam_model_new_random (const char *preset, uint64_t seed, const usam_sam_model_params *params,
                                    usam_sam_model **out_model);
 
+/* The architecture of a model to make from scratch. Sizes follow SAM's
+ * ImageEncoderViT, PromptEncoder and MaskDecoder; a model made with any of
+ * them loads in the official Python code when built with the same sizes. */
+typedef struct {
+  int img_size;          /* encoder input side (SAM: 1024) */
+  int patch_size;        /* (SAM: 16); img_size / patch_size is the embedding side */
+  int embed_dim;         /* encoder width */
+  int depth;             /* encoder blocks */
+  int num_heads;
+  int mlp_dim;           /* 0: 4 × embed_dim */
+  int window_size;       /* (SAM: 14) */
+  int n_global;
+  int global_attn_indexes[16];
+  int prompt_dim;        /* embedding channels and decoder width (SAM: 256) */
+  int decoder_depth;     /* two-way transformer layers (SAM: 2) */
+  int decoder_mlp_dim;   /* (SAM: 2048) */
+  int mask_in_chans;     /* (SAM: 16) */
+  int iou_head_hidden;   /* (SAM: 256) */
+} usam_sam_model_config;
+
+/* "vit_b", "vit_l", "vit_h", "tiny"; unknown names give img_size 0. */
+usam_sam_model_config usam_sam_model_config_preset (const char *name);
+usam_sam_status usam_sam_model_new_from_config (const usam_sam_model_config *config, uint64_t seed,
+                                                const usam_sam_model_params *params, usam_sam_model **out_model);
+/* The architecture of a loaded model. */
+void usam_sam_model_get_config (const usam_sam_model *model, usam_sam_model_config *config);
+
 typedef enum {
   USAM_SAM_CHECKPOINT_SAM = 0,  /* torch.save(state_dict), like sam_vit_b_01ec64.pth */
   USAM_SAM_CHECKPOINT_USAM,     /* μSAM: {model_type, model_state (sam.…), decoder_state} */
