@@ -96,7 +96,9 @@ make_model (const char *name, Args *a, UsamPrecision precision, GError **error)
   if (a->decoder_mlp)
     arch.decoder_mlp_dim = (guint) a->decoder_mlp;
   int values[16], n = 0;
-  if (a->global)
+  if (a->global && g_strcmp0 (a->global, "none") == 0)
+    arch.n_global = 0;
+  else if (a->global)
     {
       if (!parse_ints (a->global, values, 16, &n))
         {
@@ -165,7 +167,7 @@ usam_cli_train (const char *name, int argc, char **argv)
     { "depth", 0, 0, G_OPTION_ARG_INT, &a.depth, "from scratch: encoder blocks", "N" },
     { "heads", 0, 0, G_OPTION_ARG_INT, &a.heads, "from scratch: attention heads", "N" },
     { "window", 0, 0, G_OPTION_ARG_INT, &a.window, "from scratch: attention window", "N" },
-    { "global", 0, 0, G_OPTION_ARG_STRING, &a.global, "from scratch: blocks with global attention", "I,J" },
+    { "global", 0, 0, G_OPTION_ARG_STRING, &a.global, "from scratch: blocks with global attention, or none", "I,J" },
     { "prompt-dim", 0, 0, G_OPTION_ARG_INT, &a.prompt_dim, "from scratch: embedding and decoder width", "N" },
     { "decoder-mlp", 0, 0, G_OPTION_ARG_INT, &a.decoder_mlp, "from scratch: decoder MLP width", "N" },
     { "ais-decoder", 0, 0, G_OPTION_ARG_STRING, &a.ais_variant, "from scratch: add an AIS decoder (interpolation|deconvolution)", "V" },

@@ -130,7 +130,8 @@ SamModel::encode_prompts (const at::Tensor &points, const at::Tensor &labels, co
   if (masks.defined ())
     {
       const std::string md = pe + "mask_downscaling.";
-      at::Tensor h = at::conv2d (masks, W (md + "0.weight"), W (md + "0.bias"), { 2, 2 });
+      const at::Tensor w0 = W (md + "0.weight");
+      at::Tensor h = at::conv2d (masks.to (w0.scalar_type ()), w0, W (md + "0.bias"), { 2, 2 });
       h = at::gelu (layer_norm_2d (h, W (md + "1.weight"), W (md + "1.bias")));
       h = at::conv2d (h, W (md + "3.weight"), W (md + "3.bias"), { 2, 2 });
       h = at::gelu (layer_norm_2d (h, W (md + "4.weight"), W (md + "4.bias")));
@@ -140,7 +141,9 @@ SamModel::encode_prompts (const at::Tensor &points, const at::Tensor &labels, co
     {
       dense = w (pe + "no_mask_embed.weight").reshape ({ 1, -1, 1, 1 }).expand ({ bs, -1, e, e });
     }
-  return { sparse, dense };
+  /* compute in the type of the weights (bf16 when training casts them) */
+  const at::ScalarType type = w (pe + "point_embeddings.0.weight").scalar_type ();
+  return { sparse.to (type), dense.to (type) };
 }
 
 std::pair<at::Tensor, at::Tensor>
@@ -163,7 +166,7 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
 
   /* TwoWayTransformer, on channels-last image tokens (B, h·w, C) */
   at::Tensor keys = src.flatten (2).transpose (1, 2).contiguous ();
-  const at::Tensor &key_pe = dense_pe_tokens_;
+  const at::Tensor key_pe = dense_pe_tokens_.to (keys.scalar_type ());
   at::Tensor queries = tokens;
   const at::Tensor &query_pe = tokens;
   const std::string tr = md + "transformer.";
@@ -207,7 +210,7 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
   const std::string up = md + "output_upscaling.";
   const int64_t c1 = c / 4, c2 = c / 8;
   at::Tensor w1 = upscale1_w_, b1 = upscale1_b_, w2 = upscale2_w_, b2 = upscale2_b_;
-  if (at::GradMode::is_enabled ())
+  if (at::GradMode::is_enabled () || override_)
     {
       /* Training: derive them from the live weights so gradients reach them. */
       upscale_as_linear (W (up + "0.weight"), W (up + "0.bias"), w1, b1);
@@ -246,6 +249,9 @@ SamModel::postprocess_masks (const at::Tensor &low_res, int input_h, int input_w
 {
   at::Tensor m = at::upsample_bilinear2d (low_res, { cfg_.img_size, cfg_.img_size }, false);
   m = m.slice (2, 0, input_h).slice (3, 0, input_w);
+  /* Bilinear resampling to the same size is the identity: skip it. */
+  if (input_h == orig_h && input_w == orig_w)
+    return m;
   return at::upsample_bilinear2d (m, { orig_h, orig_w }, false);
 }
 

@@ -60,7 +60,7 @@ rows_per_chunk (int64_t q_w, int64_t n_keys)
 } // namespace
 
 void
-SamModel::bind_encoder ()
+SamModel::bind_blocks ()
 {
   const std::string enc = "image_encoder.";
   blocks_.clear ();
@@ -86,11 +86,21 @@ SamModel::bind_encoder ()
           int64_t size = b.window ? b.window : cfg_.embedding_size ();
           b.rel_pos_h = w (p + "attn.rel_pos_h");
           b.rel_pos_w = w (p + "attn.rel_pos_w");
-          b.rel_h = gather_rel_pos (b.rel_pos_h, size, size);
-          b.rel_w = gather_rel_pos (b.rel_pos_w, size, size);
+          /* inference reads the gathered tables; training gathers from the weights */
+          if (!override_)
+            {
+              b.rel_h = gather_rel_pos (b.rel_pos_h, size, size);
+              b.rel_w = gather_rel_pos (b.rel_pos_w, size, size);
+            }
         }
       blocks_.push_back (std::move (b));
     }
+}
+
+void
+SamModel::bind_encoder ()
+{
+  bind_blocks ();
 
   /* PositionEmbeddingRandom over the embedding grid, computed once. */
   const int64_t e = cfg_.embedding_size ();
@@ -128,8 +138,9 @@ SamModel::attention (const Block &b, const at::Tensor &x) const
   /* Training differentiates through the position tables, so they are
    * gathered from the live weights; inference uses the cached ones. */
   const bool training = at::GradMode::is_enabled ();
-  at::Tensor table_h = training && cfg_.use_rel_pos ? gather_rel_pos (b.rel_pos_h, H, H) : b.rel_h;
-  at::Tensor table_w = training && cfg_.use_rel_pos ? gather_rel_pos (b.rel_pos_w, W, W) : b.rel_w;
+  const bool live = cfg_.use_rel_pos && (training || !b.rel_h.defined ());
+  at::Tensor table_h = live ? gather_rel_pos (b.rel_pos_h, H, H) : b.rel_h;
+  at::Tensor table_w = live ? gather_rel_pos (b.rel_pos_w, W, W) : b.rel_w;
 
   if (training || B * nH * L * L <= (int64_t) (16 << 20))
     {
@@ -142,12 +153,18 @@ SamModel::attention (const Block &b, const at::Tensor &x) const
         s = s.to (at::kFloat);
       if (cfg_.use_rel_pos)
         {
-          at::Tensor rq = q.to (at::kFloat).reshape ({ B * nH, H, W, hd });
+          at::Tensor rq = q.to (table_h.scalar_type ()).reshape ({ B * nH, H, W, hd });
           at::Tensor rel_h = at::einsum ("bhwc,hkc->bhwk", { rq, table_h });
           at::Tensor rel_w = at::einsum ("bhwc,wkc->bhwk", { rq, table_w });
           at::Tensor s5 = s.view ({ B * nH, H, W, H, W });
-          s5.add_ (rel_h.unsqueeze (4));
-          s5.add_ (rel_w.unsqueeze (3));
+          if (training)
+            /* in place on a view would make autograd copy the whole score tensor back */
+            s = (s5 + rel_h.unsqueeze (4) + rel_w.unsqueeze (3)).view ({ B * nH, L, L });
+          else
+            {
+              s5.add_ (rel_h.unsqueeze (4));
+              s5.add_ (rel_w.unsqueeze (3));
+            }
         }
       s = at::softmax (s, -1);
       if (bf16)
@@ -168,7 +185,7 @@ SamModel::attention (const Block &b, const at::Tensor &x) const
             at::Tensor rel_h, rel_w;
             if (cfg_.use_rel_pos)
               {
-                at::Tensor rq = q.to (at::kFloat).reshape ({ H, W, hd });
+                at::Tensor rq = q.to (table_h.scalar_type ()).reshape ({ H, W, hd });
                 rel_h = at::einsum ("hwc,hkc->hwk", { rq, table_h }); /* (H, W, H) */
                 rel_w = at::einsum ("hwc,wkc->hwk", { rq, table_w }); /* (H, W, W) */
               }
@@ -245,7 +262,8 @@ at::Tensor
 SamModel::encode (const at::Tensor &image, const AbortCheck &abort, const ProgressReport &progress) const
 {
   const std::string enc = "image_encoder.";
-  at::Tensor x = at::conv2d (image, w (enc + "patch_embed.proj.weight"), w (enc + "patch_embed.proj.bias"),
+  const at::Tensor patch_w = w (enc + "patch_embed.proj.weight");
+  at::Tensor x = at::conv2d (image.to (patch_w.scalar_type ()), patch_w, w (enc + "patch_embed.proj.bias"),
                              { cfg_.patch_size, cfg_.patch_size });
   x = x.permute ({ 0, 2, 3, 1 });
   if (cfg_.use_abs_pos)

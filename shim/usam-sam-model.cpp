@@ -398,9 +398,22 @@ SamModel::SamModel (SamConfig cfg, StateDict weights) : cfg_ (std::move (cfg)), 
   refresh ();
 }
 
+void
+SamModel::use_weights (const StateDict *sd)
+{
+  override_ = sd;
+  bind_blocks ();
+}
+
 at::Tensor
 SamModel::w (const std::string &name) const
 {
+  if (override_)
+    {
+      at::Tensor o = override_->find (name);
+      if (o.defined ())
+        return o;
+    }
   at::Tensor t = weights_.find (name);
   if (!t.defined ())
     fail (USAM_SAM_STATUS_INTERNAL, "model has no weight '" + name + "'");

@@ -79,8 +79,14 @@ StateDict sam_random_state_dict (const SamConfig &cfg, uint64_t seed);
 inline at::Tensor
 layer_norm_last (const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, double eps)
 {
-  const at::Tensor &in = x.scalar_type () == w.scalar_type () ? x : x.to (w.scalar_type ());
-  return at::layer_norm (in, { in.size (-1) }, w, b, eps);
+  if (x.scalar_type () == at::kBFloat16 || w.scalar_type () == at::kBFloat16)
+    {
+      /* libtorch 1.13's bf16 layer norm is a scalar loop, several times slower
+       * than converting to float32 and back; it also refuses mixed types. */
+      at::Tensor y = at::layer_norm (x.to (at::kFloat), { x.size (-1) }, w.to (at::kFloat), b.to (at::kFloat), eps);
+      return w.scalar_type () == at::kBFloat16 ? y.to (at::kBFloat16) : y;
+    }
+  return at::layer_norm (x, { x.size (-1) }, w, b, eps);
 }
 
 using AbortCheck = std::function<bool ()>;
@@ -130,6 +136,11 @@ public:
    * inference mode cannot require gradients. */
   void make_trainable ();
 
+  /* Runs the model on other tensors for the weights named in @sd (training
+   * uses bf16 casts of its float32 weights), until called with nullptr. The
+   * forward functions compute in the type of those weights. */
+  void use_weights (const StateDict *sd);
+
 private:
   struct Block
   {
@@ -141,12 +152,14 @@ private:
   };
 
   void bind_encoder ();
+  void bind_blocks ();
   void bind_decoder ();
   at::Tensor block_forward (const Block &b, const at::Tensor &x) const;
   at::Tensor attention (const Block &b, const at::Tensor &x) const;
 
   SamConfig cfg_;
   StateDict weights_;
+  const StateDict *override_ = nullptr;
   std::vector<Block> blocks_;
   at::Tensor dense_pe_;
   at::Tensor dense_pe_tokens_; /* (1, e·e, C) */

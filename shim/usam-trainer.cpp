@@ -83,6 +83,7 @@ struct usam_sam_trainer
   };
 
   Result forward (const usam_sam_train_batch &b, bool box_start, std::mt19937_64 &gen);
+  Result run (const usam_sam_train_batch &b, bool box_start, std::mt19937_64 &gen);
   void adamw ();
 };
 
@@ -102,7 +103,7 @@ check_batch (const usam_sam_model *model, const usam_sam_train_batch *b)
 }
 
 std::vector<ObjectPixels>
-object_pixels (const int32_t *labels, int size, const int32_t *ids, int n)
+object_pixels (const int32_t *labels, int size, const int32_t *ids, int n, bool required)
 {
   std::vector<ObjectPixels> out ((size_t) n);
   for (int k = 0; k < n; k++)
@@ -135,7 +136,7 @@ object_pixels (const int32_t *labels, int size, const int32_t *ids, int n)
               break;
             }
       }
-  for (int k = 0; k < n; k++)
+  for (int k = 0; k < n && required; k++)
     if (out[(size_t) k].inside.empty ())
       fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "training batch: object " + std::to_string (ids[k]) + " is not in its labels");
   return out;
@@ -181,11 +182,31 @@ usam_sam_trainer::forward (const usam_sam_train_batch &b, bool box_start, std::m
     {
       const int32_t *labels = b.labels + (size_t) bi * P * P;
       const int32_t *ids = b.object_ids + (size_t) bi * K;
-      std::vector<ObjectPixels> objects = object_pixels (labels, P, ids, K);
+      std::vector<ObjectPixels> objects = object_pixels (labels, P, ids, K, true);
+
+      /* Losses and corrections work at the resolution of the low-res masks
+       * when the labels are finer: upsampling every mask to the labels would
+       * cost more than the decoder itself, and the masks hold no more detail. */
+      const int R = std::min (P, (int) (4 * cfg.embedding_size ()));
+      std::vector<int32_t> labels_r;
+      const int32_t *lab_r = labels;
+      if (R < P)
+        {
+          labels_r.resize ((size_t) R * R);
+          for (int y = 0; y < R; y++)
+            for (int xx = 0; xx < R; xx++)
+              labels_r[(size_t) y * R + xx]
+                  = labels[(size_t) std::min (P - 1, (int) ((y + 0.5) * P / R)) * P + std::min (P - 1, (int) ((xx + 0.5) * P / R))];
+          lab_r = labels_r.data ();
+        }
+      std::vector<ObjectPixels> objects_r = object_pixels (lab_r, R, ids, K, false);
+      const double scale_r = (double) S / R;
 
       at::Tensor lab = at::from_blob ((void *) labels, { 1, P, P }, at::kInt);
       at::Tensor idt = at::from_blob ((void *) ids, { K, 1, 1 }, at::kInt);
       at::Tensor target = (lab == idt).to (at::kFloat).unsqueeze (1); /* (K, 1, P, P) */
+      if (R < P)
+        target = at::adaptive_avg_pool2d (target, { R, R });
 
       std::vector<float> pts; /* K × n × 2, in input coordinates */
       std::vector<int32_t> plabels;
@@ -232,7 +253,7 @@ usam_sam_trainer::forward (const usam_sam_train_batch &b, bool box_start, std::m
           const bool multimask = sub == 0 && !box_start;
           auto [sparse, dense] = sam.encode_prompts (points, point_labels, boxes, mask_input);
           auto [low, iou_pred] = sam.decode_masks (emb, sparse, dense, multimask);
-          at::Tensor logits = sam.postprocess_masks (low, S, S, P, P).to (at::kFloat); /* (K, M, P, P) */
+          at::Tensor logits = (R < P ? low : sam.postprocess_masks (low, S, S, P, P)).to (at::kFloat); /* (K, M, R, R) */
           at::Tensor probs = at::sigmoid (logits);
           at::Tensor dice = dice_loss (probs, target);                       /* (K, M) */
           at::Tensor best_dice = std::get<0> (dice.min (1));
@@ -253,7 +274,7 @@ usam_sam_trainer::forward (const usam_sam_train_batch &b, bool box_start, std::m
 
           at::NoGradGuard no_grad;
           at::Tensor best = iou_pred.argmax (1);                              /* (K) */
-          at::Tensor best_logits = logits.gather (1, best.view ({ K, 1, 1, 1 }).expand ({ K, 1, P, P })).squeeze (1);
+          at::Tensor best_logits = logits.gather (1, best.view ({ K, 1, 1, 1 }).expand ({ K, 1, R, R })).squeeze (1);
           at::Tensor pred = (best_logits > 0).to (at::kByte).contiguous ();
           if (sub == n_sub - 1)
             {
@@ -269,30 +290,46 @@ usam_sam_trainer::forward (const usam_sam_train_batch &b, bool box_start, std::m
           const uint8_t *pp = pred.data_ptr<uint8_t> ();
           for (int k = 0; k < K; k++)
             {
-              const ObjectPixels &o = objects[(size_t) k];
-              const uint8_t *pk = pp + (size_t) k * P * P;
+              const ObjectPixels &o = objects_r[(size_t) k];
+              const uint8_t *pk = pp + (size_t) k * R * R;
               const int32_t id = ids[k];
               std::vector<int32_t> fn, fp, ok;
               for (int32_t i : o.inside)
                 (pk[i] ? ok : fn).push_back (i);
-              for (int i = 0; i < P * P; i++)
-                if (pk[i] && labels[i] != id)
+              for (int i = 0; i < R * R; i++)
+                if (pk[i] && lab_r[i] != id)
                   fp.push_back (i);
-              int32_t pos = pick (!fn.empty () ? fn : !ok.empty () ? ok : o.inside, gen);
+              float px, py;
+              if (!fn.empty () || !ok.empty ())
+                {
+                  int32_t pos = pick (!fn.empty () ? fn : ok, gen);
+                  px = (float) ((pos % R + 0.5) * scale_r);
+                  py = (float) ((pos / R + 0.5) * scale_r);
+                }
+              else
+                {
+                  /* too small to show at this resolution: a pixel of the full-size object */
+                  int32_t pos = pick (objects[(size_t) k].inside, gen);
+                  px = (float) ((pos % P + 0.5) * scale);
+                  py = (float) ((pos / P + 0.5) * scale);
+                }
               int32_t neg;
               if (!fp.empty ())
                 neg = pick (fp, gen);
               else
                 {
                   /* nothing wrong outside: a background pixel near the object, else anywhere */
+                  const ObjectPixels &of = o.inside.empty () ? objects[(size_t) k] : o;
+                  const double f = o.inside.empty () ? (double) R / P : 1.0;
+                  int bx0 = (int) (of.x0 * f), by0 = (int) (of.y0 * f), bx1 = (int) (of.x1 * f), by1 = (int) (of.y1 * f);
                   std::vector<int32_t> ring;
-                  for (int y = std::max (0, o.y0 - 3); y <= std::min (P - 1, o.y1 + 3); y++)
-                    for (int xx = std::max (0, o.x0 - 3); xx <= std::min (P - 1, o.x1 + 3); xx++)
-                      if (labels[y * P + xx] != id)
-                        ring.push_back (y * P + xx);
+                  for (int y = std::max (0, by0 - 3); y <= std::min (R - 1, by1 + 3); y++)
+                    for (int xx = std::max (0, bx0 - 3); xx <= std::min (R - 1, bx1 + 3); xx++)
+                      if (lab_r[y * R + xx] != id)
+                        ring.push_back (y * R + xx);
                   if (ring.empty ())
-                    for (int i = 0; i < P * P; i += 7)
-                      if (labels[i] != id)
+                    for (int i = 0; i < R * R; i += 7)
+                      if (lab_r[i] != id)
                         ring.push_back (i);
                   neg = ring.empty () ? 0 : pick (ring, gen);
                 }
@@ -302,11 +339,11 @@ usam_sam_trainer::forward (const usam_sam_train_batch &b, bool box_start, std::m
                   npts.push_back (pts[((size_t) k * n_points + j) * 2 + 1]);
                   nlabels.push_back (plabels[(size_t) k * n_points + j]);
                 }
-              npts.push_back ((float) ((pos % P + 0.5) * scale));
-              npts.push_back ((float) ((pos / P + 0.5) * scale));
+              npts.push_back (px);
+              npts.push_back (py);
               nlabels.push_back (1);
-              npts.push_back ((float) ((neg % P + 0.5) * scale));
-              npts.push_back ((float) ((neg / P + 0.5) * scale));
+              npts.push_back ((float) ((neg % R + 0.5) * scale_r));
+              npts.push_back ((float) ((neg / R + 0.5) * scale_r));
               nlabels.push_back (0);
             }
           pts = std::move (npts);
@@ -328,7 +365,11 @@ usam_sam_trainer::forward (const usam_sam_train_batch &b, bool box_start, std::m
     {
       /* torch_em's DiceBasedDistanceLoss on the decoder's maps at the label
        * size; the distance channels only count inside objects. */
-      at::Tensor out = ais->forward (embedding, at::GradMode::is_enabled ()).to (at::kFloat);
+      at::Tensor out;
+      {
+        AutocastGuard cast (autocast);
+        out = ais->forward (embedding.to (at::kFloat), at::GradMode::is_enabled ()).to (at::kFloat);
+      }
       if (out.size (2) != P || out.size (3) != P)
         out = at::upsample_bilinear2d (out, { P, P }, false);
       at::Tensor t = at::from_blob ((void *) b.ais_targets, { B, 3, P, P }, at::kFloat);
@@ -343,6 +384,35 @@ usam_sam_trainer::forward (const usam_sam_train_batch &b, bool box_start, std::m
     }
   (void) cfg;
   return r;
+}
+
+/* bf16: the whole forward pass on bf16 casts of the float32 weights (the
+ * casts carry the gradients back to the float32 masters). Casting per
+ * operation, as autocast does, costs more than the products it speeds up. */
+usam_sam_trainer::Result
+usam_sam_trainer::run (const usam_sam_train_batch &b, bool box_start, std::mt19937_64 &gen)
+{
+  if (!autocast)
+    return forward (b, box_start, gen);
+  StateDict low;
+  for (const auto &kv : params)
+    if (kv.first.rfind ("decoder_state.", 0) != 0)
+      low.set (kv.first, kv.second.to (at::kBFloat16));
+  SamModel &sam = *model->sam;
+  sam.use_weights (&low);
+  try
+    {
+      Result r = forward (b, box_start, gen);
+      at::NoGradGuard no_grad;
+      sam.use_weights (nullptr);
+      return r;
+    }
+  catch (...)
+    {
+      at::NoGradGuard no_grad;
+      sam.use_weights (nullptr);
+      throw;
+    }
 }
 
 void
@@ -495,11 +565,8 @@ usam_sam_trainer_step (usam_sam_trainer *trainer, const usam_sam_train_batch *ba
     auto t0 = std::chrono::steady_clock::now ();
     at::AutoGradMode grad (true);
     usam_sam_trainer::Result r;
-    {
-      AutocastGuard autocast (trainer->autocast);
-      /* μSAM alternates single-point starts (three masks) and box starts. */
-      r = trainer->forward (*batch, trainer->step % 2 == 1, trainer->rng);
-    }
+    /* μSAM alternates single-point starts (three masks) and box starts. */
+    r = trainer->run (*batch, trainer->step % 2 == 1, trainer->rng);
     r.loss.backward ();
     trainer->adamw ();
     double seconds = std::chrono::duration<double> (std::chrono::steady_clock::now () - t0).count ();
@@ -517,9 +584,8 @@ usam_sam_trainer_evaluate (usam_sam_trainer *trainer, const usam_sam_train_batch
     check_batch (trainer->model, batch);
     auto t0 = std::chrono::steady_clock::now ();
     at::NoGradGuard no_grad;
-    AutocastGuard autocast (trainer->autocast);
     std::mt19937_64 gen (seed);
-    usam_sam_trainer::Result r = trainer->forward (*batch, box_start, gen);
+    usam_sam_trainer::Result r = trainer->run (*batch, box_start, gen);
     double seconds = std::chrono::duration<double> (std::chrono::steady_clock::now () - t0).count ();
     fill_losses (r, seconds, losses);
   });
