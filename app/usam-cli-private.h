@@ -19,6 +19,7 @@ int usam_cli_embed (const char *name, int argc, char **argv);
 int usam_cli_predict (const char *name, int argc, char **argv);
 int usam_cli_info (const char *name, int argc, char **argv);
 int usam_cli_train (const char *name, int argc, char **argv);
+int usam_cli_evaluate_prompts (const char *name, int argc, char **argv);
 
 /* Prints "usam NAME: message" on one line and returns USAM_EXIT_USAGE. */
 int usam_cli_usage_error (const char *name, const char *format, ...) G_GNUC_PRINTF (2, 3);

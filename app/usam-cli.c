@@ -17,6 +17,7 @@ static const struct
   { "predict", usam_cli_predict, "segment an object from point, box or mask prompts" },
   { "info", usam_cli_info, "describe a checkpoint" },
   { "train", usam_cli_train, "fine-tune a model, or train one from scratch" },
+  { "evaluate-prompts", usam_cli_evaluate_prompts, "score interactive segmentation against ground truth" },
 };
 
 static void
