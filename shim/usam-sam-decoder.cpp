@@ -38,23 +38,40 @@ layer_norm (const Weights &W, const std::string &name, const at::Tensor &x)
   return layer_norm_last (x, W (name + ".weight"), W (name + ".bias"), 1e-5);
 }
 
-/* segment_anything.modeling.transformer.Attention on (B, T, C) tensors. The
- * 1/sqrt(d) scale is applied to the queries, before the product. */
+/* segment_anything.modeling.transformer.Attention on projected (Bq, Tq, I)
+ * queries and (Bk, Tk, I) keys and values, where Bq or Bk may be 1 (the image
+ * side shared by a batch of prompts). The 1/sqrt(d) scale goes on the queries. */
+at::Tensor
+attend (const at::Tensor &q_proj, const at::Tensor &k, const at::Tensor &v, int heads)
+{
+  const int64_t Bq = q_proj.size (0), Tq = q_proj.size (1), I = q_proj.size (2), d = I / heads;
+  const int64_t Bk = k.size (0), Tk = k.size (1), B = std::max (Bq, Bk);
+  at::Tensor q = q_proj * (1.0 / std::sqrt ((double) d));
+  /* shared keys: the batch's queries are just more queries; shared queries
+   * (the cached image side) broadcast over the batch's keys */
+  const bool fold = Bk == 1 && Bq > 1;
+  at::Tensor qh = (fold ? q.reshape ({ 1, Bq * Tq, heads, d }) : q.view ({ Bq, Tq, heads, d })).transpose (1, 2);
+  at::Tensor kh = k.view ({ Bk, Tk, heads, d }).permute ({ 0, 2, 3, 1 });
+  at::Tensor vh = v.view ({ Bk, Tk, heads, d }).transpose (1, 2);
+  at::Tensor attn = at::softmax (at::matmul (qh, kh), -1);
+  at::Tensor out = at::matmul (attn, vh).transpose (1, 2);
+  return out.reshape ({ B, Tq, I });
+}
+
+/* Projections computed beforehand (per embedding, for prompts without a mask). */
+struct Projected
+{
+  at::Tensor q, k, v;
+};
+
 at::Tensor
 two_way_attention (const Weights &W, const std::string &name, int heads, const at::Tensor &q_in,
-                   const at::Tensor &k_in, const at::Tensor &v_in)
+                   const at::Tensor &k_in, const at::Tensor &v_in, const Projected &pre = {})
 {
-  at::Tensor q = linear (W, name + ".q_proj", q_in);
-  at::Tensor k = linear (W, name + ".k_proj", k_in);
-  at::Tensor v = linear (W, name + ".v_proj", v_in);
-  const int64_t B = q.size (0), Tq = q.size (1), Tk = k.size (1), I = q.size (2), d = I / heads;
-  q.mul_ (1.0 / std::sqrt ((double) d));
-  at::Tensor qh = q.view ({ B, Tq, heads, d }).transpose (1, 2);
-  at::Tensor kh = k.view ({ B, Tk, heads, d }).permute ({ 0, 2, 3, 1 });
-  at::Tensor vh = v.view ({ B, Tk, heads, d }).transpose (1, 2);
-  at::Tensor attn = at::softmax (at::matmul (qh, kh), -1);
-  at::Tensor out = at::matmul (attn, vh).transpose (1, 2).reshape ({ B, Tq, I });
-  return linear (W, name + ".out_proj", out);
+  at::Tensor q = pre.q.defined () ? pre.q : linear (W, name + ".q_proj", q_in);
+  at::Tensor k = pre.k.defined () ? pre.k : linear (W, name + ".k_proj", k_in);
+  at::Tensor v = pre.v.defined () ? pre.v : linear (W, name + ".v_proj", v_in);
+  return linear (W, name + ".out_proj", attend (q, k, v, heads));
 }
 
 at::Tensor
@@ -148,7 +165,7 @@ SamModel::encode_prompts (const at::Tensor &points, const at::Tensor &labels, co
 
 std::pair<at::Tensor, at::Tensor>
 SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, const at::Tensor &dense,
-                        bool multimask) const
+                        bool multimask, const DecoderCache *cache) const
 {
   const Weights W { *this };
   const std::string md = "mask_decoder.";
@@ -160,12 +177,19 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
   at::Tensor tokens = at::cat ({ output_tokens, sparse }, 1);
 
   const int64_t B = tokens.size (0);
-  at::Tensor src = embedding.size (0) == B ? embedding : at::repeat_interleave (embedding, B, 0);
-  src = src + dense;
-  const int64_t c = src.size (1), h = src.size (2), wd = src.size (3);
+  const int64_t c = embedding.size (1), h = embedding.size (2), wd = embedding.size (3);
 
-  /* TwoWayTransformer, on channels-last image tokens (B, h·w, C) */
-  at::Tensor keys = src.flatten (2).transpose (1, 2).contiguous ();
+  /* TwoWayTransformer, on channels-last image tokens (B, h·w, C). Without a
+   * mask prompt the image side of the first layer is the same for every
+   * prompt: the cache holds it, computed once per embedding. */
+  at::Tensor keys;
+  if (cache)
+    keys = cache->keys;
+  else
+    {
+      at::Tensor src = embedding.size (0) == B ? embedding : at::repeat_interleave (embedding, B, 0);
+      keys = (src + dense).flatten (2).transpose (1, 2).contiguous ();
+    }
   const at::Tensor key_pe = dense_pe_tokens_.to (keys.scalar_type ());
   at::Tensor queries = tokens;
   const at::Tensor &query_pe = tokens;
@@ -173,6 +197,7 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
   for (int i = 0; i < cfg_.transformer_depth; i++)
     {
       const std::string l = tr + "layers." + std::to_string (i) + ".";
+      const bool cached = cache && i == 0;
       if (i == 0)
         queries = two_way_attention (W, l + "self_attn", heads, queries, queries, queries);
       else
@@ -183,15 +208,17 @@ SamModel::decode_masks (const at::Tensor &embedding, const at::Tensor &sparse, c
       queries = layer_norm (W, l + "norm1", queries);
 
       at::Tensor q = queries + query_pe;
-      at::Tensor k = keys + key_pe;
-      queries = queries + two_way_attention (W, l + "cross_attn_token_to_image", heads, q, k, keys);
+      at::Tensor k = cached ? cache->keys_pe : keys + key_pe;
+      queries = queries + two_way_attention (W, l + "cross_attn_token_to_image", heads, q, k, keys,
+                                             cached ? Projected { {}, cache->t2i_k, cache->t2i_v } : Projected {});
       queries = layer_norm (W, l + "norm2", queries);
 
       at::Tensor m = linear (W, l + "mlp.lin2", at::relu (linear (W, l + "mlp.lin1", queries)));
       queries = layer_norm (W, l + "norm3", queries + m);
 
       q = queries + query_pe;
-      keys = keys + two_way_attention (W, l + "cross_attn_image_to_token", heads, k, q, queries);
+      keys = keys + two_way_attention (W, l + "cross_attn_image_to_token", heads, k, q, queries,
+                                       cached ? Projected { cache->i2t_q, {}, {} } : Projected {});
       keys = layer_norm (W, l + "norm4", keys);
     }
   {
@@ -242,6 +269,21 @@ SamModel::bind_decoder ()
   upscale_as_linear (w (up + "0.weight"), w (up + "0.bias"), upscale1_w_, upscale1_b_);
   upscale_as_linear (w (up + "3.weight"), w (up + "3.bias"), upscale2_w_, upscale2_b_);
   dense_pe_tokens_ = dense_pe_.flatten (2).transpose (1, 2).contiguous ();
+}
+
+SamModel::DecoderCache
+SamModel::decoder_cache (const at::Tensor &embedding) const
+{
+  const Weights W { *this };
+  const std::string l = "mask_decoder.transformer.layers.0.";
+  DecoderCache c;
+  at::Tensor dense = w ("prompt_encoder.no_mask_embed.weight").reshape ({ 1, -1, 1, 1 });
+  c.keys = (embedding + dense).flatten (2).transpose (1, 2).contiguous ();
+  c.keys_pe = c.keys + dense_pe_tokens_.to (c.keys.scalar_type ());
+  c.t2i_k = linear (W, l + "cross_attn_token_to_image.k_proj", c.keys_pe);
+  c.t2i_v = linear (W, l + "cross_attn_token_to_image.v_proj", c.keys);
+  c.i2t_q = linear (W, l + "cross_attn_image_to_token.q_proj", c.keys_pe);
+  return c;
 }
 
 at::Tensor

@@ -116,9 +116,20 @@ public:
   std::pair<at::Tensor, at::Tensor> encode_prompts (const at::Tensor &points, const at::Tensor &labels,
                                                     const at::Tensor &boxes, const at::Tensor &masks) const;
 
-  /* Mask decoder: low-res logits (B, M, 4e, 4e) and IoU predictions (B, M). */
+  /* What the first decoder layer computes from the image alone, for prompts
+   * without a mask: the same for every such prompt on one embedding. */
+  struct DecoderCache
+  {
+    at::Tensor keys, keys_pe, t2i_k, t2i_v, i2t_q; /* (1, e·e, ·) */
+  };
+  DecoderCache decoder_cache (const at::Tensor &embedding) const;
+
+  /* Mask decoder: low-res logits (B, M, 4e, 4e) and IoU predictions (B, M).
+   * With @cache (from decoder_cache() of this embedding), @dense must be the
+   * no-mask embedding. */
   std::pair<at::Tensor, at::Tensor> decode_masks (const at::Tensor &embedding, const at::Tensor &sparse,
-                                                  const at::Tensor &dense, bool multimask) const;
+                                                  const at::Tensor &dense, bool multimask,
+                                                  const DecoderCache *cache = nullptr) const;
 
   /* Dense positional encoding (1, C, e, e). */
   const at::Tensor &dense_pe () const { return dense_pe_; }

@@ -93,6 +93,18 @@ check_prompt (const usam_sam_prompt &p, int index, int mask_size)
         fail (USAM_SAM_STATUS_INVALID_ARGUMENT, where + "mask input holds NaN or infinite values");
 }
 
+std::shared_ptr<const SamModel::DecoderCache>
+decoder_cache (const usam_sam_model *model, const usam_sam_embedding *embedding)
+{
+  std::lock_guard<std::mutex> lock (model->cache_mutex);
+  if (!model->cache || model->cache_embedding != embedding->id)
+    {
+      model->cache = std::make_shared<const SamModel::DecoderCache> (model->sam->decoder_cache (embedding->features));
+      model->cache_embedding = embedding->id;
+    }
+  return model->cache;
+}
+
 } // namespace
 
 extern "C" {
@@ -396,7 +408,10 @@ usam_sam_predict_batch (const usam_sam_model *model, const usam_sam_embedding *e
               }
 
             auto [sparse, dense] = sam.encode_prompts (points, labels, boxes, masks);
-            auto [low_res, iou] = sam.decode_masks (embedding->features, sparse, dense, p.multimask);
+            std::shared_ptr<const SamModel::DecoderCache> cache;
+            if (!has_mask)
+              cache = decoder_cache (model, embedding);
+            auto [low_res, iou] = sam.decode_masks (embedding->features, sparse, dense, p.multimask, cache.get ());
             low_res = low_res.contiguous ();
             iou = iou.contiguous ();
 

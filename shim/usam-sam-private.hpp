@@ -1,7 +1,9 @@
 /* usam-sam-private.hpp — what the C handles of usam-sam.h hold. */
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,12 +23,25 @@ struct usam_sam_model
   usam::CheckpointFormat format = usam::CheckpointFormat::Sam;
   std::string usam_type;
   usam_sam_precision precision = USAM_SAM_PRECISION_FP32;
+
+  /* The decoder's image-only work for the embedding last prompted: an
+   * interactive session and a grid of automatic prompts hit it every time. */
+  mutable std::mutex cache_mutex;
+  mutable uint64_t cache_embedding = 0;
+  mutable std::shared_ptr<const usam::SamModel::DecoderCache> cache;
 };
 
 struct usam_sam_embedding
 {
   at::Tensor features; /* (1, C, e, e) float32, contiguous */
   usam_sam_embedding_shape shape {};
+  uint64_t id = next_id (); /* addresses are reused; ids are not */
+
+  static uint64_t next_id ()
+  {
+    static std::atomic<uint64_t> counter { 0 };
+    return ++counter;
+  }
 };
 
 struct usam_sam_prediction
