@@ -20,6 +20,14 @@ int usam_cli_predict (const char *name, int argc, char **argv);
 int usam_cli_info (const char *name, int argc, char **argv);
 int usam_cli_train (const char *name, int argc, char **argv);
 int usam_cli_evaluate_prompts (const char *name, int argc, char **argv);
+int usam_cli_evaluate_auto (const char *name, int argc, char **argv);
+int usam_cli_segment (const char *name, int argc, char **argv);
+int usam_cli_evaluate (const char *name, int argc, char **argv);
+int usam_cli_evaluate_tracks (const char *name, int argc, char **argv);
+int usam_cli_track (const char *name, int argc, char **argv);
+#ifdef USAM_HAVE_GUI
+int usam_cli_annotate (const char *name, int argc, char **argv);
+#endif
 
 /* Prints "usam NAME: message" on one line and returns USAM_EXIT_USAGE. */
 int usam_cli_usage_error (const char *name, const char *format, ...) G_GNUC_PRINTF (2, 3);
@@ -58,5 +66,8 @@ int usam_cli_common_check (const char *name, UsamCliCommon *common, gboolean nee
                            UsamPrecision *precision);
 /* Loads a 2D image, refusing volumes and time series. */
 UsamImage *usam_cli_load_2d_image (const char *path, GError **error);
+
+/* Reads a 2D one-channel label image of whole numbers ≥ 0. */
+guint32 *usam_cli_load_labels (const char *path, guint *width, guint *height, GError **error);
 
 G_END_DECLS

@@ -18,6 +18,14 @@ static const struct
   { "info", usam_cli_info, "describe a checkpoint" },
   { "train", usam_cli_train, "fine-tune a model, or train one from scratch" },
   { "evaluate-prompts", usam_cli_evaluate_prompts, "score interactive segmentation against ground truth" },
+  { "evaluate-auto", usam_cli_evaluate_auto, "score automatic segmentation (AIS) against ground truth and a baseline" },
+  { "segment", usam_cli_segment, "automatic instance segmentation (AMG, AIS, APG) into a label image" },
+  { "evaluate", usam_cli_evaluate, "score label images against ground truth (SA, mSA, P/R/F1)" },
+  { "evaluate-tracks", usam_cli_evaluate_tracks, "Cell Tracking Challenge SEG, DET and TRA of a tracking result" },
+  { "track", usam_cli_track, "automatic tracking with divisions into the Cell Tracking Challenge format" },
+#ifdef USAM_HAVE_GUI
+  { "annotate", usam_cli_annotate, "the annotator: segment, correct and commit objects in a window" },
+#endif
 };
 
 static void

@@ -329,6 +329,8 @@ usam_h5_read_attr_string (hid_t obj, const char *name, GError **error)
     {
       g_auto (UsamH5Type) mtype = H5Tcopy (H5T_C_S1);
       H5Tset_size (mtype, H5T_VARIABLE);
+      /* HDF5 converts no string between ASCII and UTF-8 (h5py writes UTF-8). */
+      H5Tset_cset (mtype, H5Tget_cset (ftype));
       char *value = NULL;
       if (H5Aread (attr, mtype, &value) < 0 || !value)
         {

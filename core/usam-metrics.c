@@ -290,3 +290,18 @@ usam_metrics_compute (const guint32 *ground_truth, const guint32 *prediction, gu
     }
   return TRUE;
 }
+
+gboolean
+usam_metrics_compute_3d (const guint32 *ground_truth, const guint32 *prediction, guint width, guint height,
+                         guint depth, UsamMetrics *metrics, GError **error)
+{
+  /* Sizes and overlaps are voxel counts either way; only the row count must
+   * fit the 2D function's argument. */
+  if (depth == 0 || (guint64) height * depth > G_MAXUINT)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "cannot compare %u × %u × %u label volumes", width,
+                   height, depth);
+      return FALSE;
+    }
+  return usam_metrics_compute (ground_truth, prediction, width, height * depth, metrics, error);
+}

@@ -44,4 +44,10 @@ typedef struct
 gboolean usam_metrics_compute (const guint32 *ground_truth, const guint32 *prediction, guint width, guint height,
                                UsamMetrics *metrics, GError **error);
 
+/* The same for two @width × @height × @depth label volumes (z slowest):
+ * objects are ids, so a volume is scored as its voxels (3D SA and mSA, as
+ * μSAM's volumetric evaluation). */
+gboolean usam_metrics_compute_3d (const guint32 *ground_truth, const guint32 *prediction, guint width, guint height,
+                                  guint depth, UsamMetrics *metrics, GError **error);
+
 G_END_DECLS

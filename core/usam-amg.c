@@ -1,0 +1,208 @@
+#include "usam-amg.h"
+
+#include <math.h>
+
+#include "usam-error.h"
+#include "usam-upscale.h"
+
+UsamAmgParams
+usam_amg_params_default (void)
+{
+  return (UsamAmgParams) {
+    .points_per_side = 32,
+    .points_per_batch = 64,
+    .pred_iou_thresh = 0.88,
+    .stability_score_thresh = 0.95,
+    .stability_score_offset = 1.0,
+    .box_nms_thresh = 0.7,
+    .min_size = 0,
+    .remove_largest = TRUE,
+  };
+}
+
+/* micro_sam/_model_settings.py, AMG_SETTINGS. */
+static const struct
+{
+  const char *model;
+  double pred_iou, stability;
+  guint min_size;
+} model_settings[] = {
+  { "vit_t_lm", 0.6, 0.65, 100 },
+  { "vit_b_lm", 0.65, 0.7, 100 },
+  { "vit_l_lm", 0.65, 0.73, 100 },
+  { "vit_h_lm", 0.65, 0.7, 100 },
+  { "vit_t_em_organelles", 0.75, 0.75, 100 },
+  { "vit_b_em_organelles", 0.75, 0.75, 100 },
+  { "vit_l_em_organelles", 0.8, 0.8, 100 },
+  { "vit_h_em_organelles", 0.8, 0.8, 100 },
+};
+
+gboolean
+usam_amg_params_for_model (const char *model_type, UsamAmgParams *params)
+{
+  g_return_val_if_fail (params != NULL, FALSE);
+  *params = usam_amg_params_default ();
+  for (guint i = 0; model_type && i < G_N_ELEMENTS (model_settings); i++)
+    if (g_str_equal (model_type, model_settings[i].model))
+      {
+        params->pred_iou_thresh = model_settings[i].pred_iou;
+        params->stability_score_thresh = model_settings[i].stability;
+        params->min_size = model_settings[i].min_size;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+usam_amg_point_grid (guint n, double *points)
+{
+  g_return_if_fail (n > 0 && points != NULL);
+  /* numpy.linspace(offset, 1 − offset, n): start + i · step, the last
+   * value set to the end exactly. */
+  double offset = 1.0 / (2.0 * n);
+  double stop = 1.0 - offset;
+  g_autofree double *side = g_new (double, n);
+  double step = n > 1 ? (stop - offset) / (double) (n - 1) : 0.0;
+  for (guint i = 0; i < n; i++)
+    side[i] = (double) i * step + offset;
+  if (n > 1)
+    side[n - 1] = stop;
+  for (guint y = 0; y < n; y++)
+    for (guint x = 0; x < n; x++)
+      {
+        points[2 * ((gsize) y * n + x)] = side[x];
+        points[2 * ((gsize) y * n + x) + 1] = side[y];
+      }
+}
+
+static gboolean
+check_params (const UsamAmgParams *p, GError **error)
+{
+  if (p->points_per_side == 0 || p->points_per_side > 1024)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "points per side must be in 1…1024, not %u",
+                   p->points_per_side);
+      return FALSE;
+    }
+  if (p->points_per_batch == 0)
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "points per batch must be positive");
+      return FALSE;
+    }
+  if (!isfinite (p->pred_iou_thresh) || !isfinite (p->stability_score_thresh)
+      || !isfinite (p->stability_score_offset) || !isfinite (p->box_nms_thresh))
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "AMG thresholds must be finite");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+UsamMaskSet *
+usam_amg_generate (UsamModel *model, UsamEmbedding *embedding, const UsamAmgParams *params, UsamAmgStats *stats,
+                   GCancellable *cancellable, UsamProgressFunc progress, gpointer progress_data, GError **error)
+{
+  g_return_val_if_fail (USAM_IS_MODEL (model) && embedding != NULL && params != NULL, NULL);
+  if (!check_params (params, error))
+    return NULL;
+  UsamAmgStats local = { 0 };
+  UsamEmbeddingShape shape;
+  usam_embedding_get_shape (embedding, &shape);
+  guint width = shape.original_width, height = shape.original_height;
+  gsize plane = (gsize) width * height;
+
+  guint n_points = params->points_per_side * params->points_per_side;
+  g_autofree double *grid = g_new (double, 2 * (gsize) n_points);
+  usam_amg_point_grid (params->points_per_side, grid);
+  /* micro-sam hands the scaled grid to the model in float32. */
+  g_autofree float *points = g_new (float, 2 * (gsize) n_points);
+  for (guint i = 0; i < n_points; i++)
+    {
+      points[2 * i] = (float) (grid[2 * i] * width);
+      points[2 * i + 1] = (float) (grid[2 * i + 1] * height);
+    }
+  static const gint32 positive = 1;
+
+  /* SAM compares float32 scores with the thresholds as float32. */
+  const float iou_cut = (float) params->pred_iou_thresh;
+  const float stability_cut = (float) params->stability_score_thresh;
+  const float offset = (float) params->stability_score_offset;
+
+  g_autoptr (UsamMaskSet) masks = usam_mask_set_new (width, height);
+  /* The decoder's low-res logits are upscaled here, one mask at a time:
+   * asking the engine for full-size logits would allocate them for every
+   * mask of a batch at once, which costs more than decoding. */
+  g_autoptr (UsamUpscale) upscale = NULL;
+  g_autofree float *logits = g_try_new (float, plane);
+  if (!logits)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_FAILED, "out of memory for a %u × %u mask", width, height);
+      return NULL;
+    }
+  guint batch = params->points_per_batch;
+  g_autofree UsamPrompt *prompts = g_new0 (UsamPrompt, batch);
+  for (guint start = 0; start < n_points; start += batch)
+    {
+      guint n = MIN (batch, n_points - start);
+      for (guint k = 0; k < n; k++)
+        prompts[k] = (UsamPrompt) { .points = points + 2 * (gsize) (start + k), .labels = &positive, .n_points = 1 };
+      gint64 t0 = g_get_monotonic_time ();
+      g_autoptr (UsamPrediction) prediction
+          = usam_model_predict (model, embedding, prompts, n,
+                                USAM_PREDICT_MULTIMASK | USAM_PREDICT_LOW_RES | USAM_PREDICT_NO_MASKS, cancellable,
+                                error);
+      if (!prediction)
+        return NULL;
+      gint64 t1 = g_get_monotonic_time ();
+      local.decode += (t1 - t0) / 1e6;
+      guint n_masks = usam_prediction_get_n_masks (prediction);
+      guint lr = usam_prediction_get_low_res_size (prediction);
+      if (!upscale)
+        upscale = usam_upscale_new (lr, usam_model_get_input_size (model), shape.input_width, shape.input_height,
+                                    width, height);
+      for (guint k = 0; k < n; k++)
+        {
+          const float *low_res = usam_prediction_get_low_res_logits (prediction, k);
+          const float *iou = usam_prediction_get_iou (prediction, k);
+          for (guint m = 0; m < n_masks; m++)
+            {
+              local.n_candidates++;
+              if (params->pred_iou_thresh > 0.0 && !(iou[m] > iou_cut))
+                continue;
+              usam_upscale_run (upscale, low_res + (gsize) m * lr * lr, logits);
+              float stability = usam_mask_stability_score (logits, plane, 0.0f, offset);
+              if (params->stability_score_thresh > 0.0 && !(stability >= stability_cut))
+                continue;
+              /* SAM's mask_threshold is 0 for every model. */
+              usam_mask_set_add_logits (masks, logits, 0.0f, iou[m], stability, points + 2 * (gsize) (start + k));
+            }
+        }
+      local.filter += (g_get_monotonic_time () - t1) / 1e6;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      if (progress)
+        progress ((double) (start + n) / n_points, progress_data);
+    }
+  local.n_filtered = usam_mask_set_get_n (masks);
+
+  gint64 t2 = g_get_monotonic_time ();
+  usam_mask_set_box_nms (masks, NULL, params->box_nms_thresh);
+  usam_mask_set_sort_by_predicted_iou (masks);
+  local.nms = (g_get_monotonic_time () - t2) / 1e6;
+  local.n_kept = usam_mask_set_get_n (masks);
+  if (stats)
+    *stats = local;
+  return g_steal_pointer (&masks);
+}
+
+gboolean
+usam_amg_paint (UsamMaskSet *masks, const UsamAmgParams *params, guint32 *labels, guint *n_objects, GError **error)
+{
+  g_return_val_if_fail (masks != NULL && params != NULL, FALSE);
+  UsamMaskPaintParams paint = {
+    .min_size = params->min_size,
+    .exclusive = FALSE,
+    .remove_largest = params->remove_largest,
+  };
+  return usam_mask_set_paint (masks, &paint, labels, n_objects, error);
+}

@@ -1,0 +1,147 @@
+/* usam-project.h — an annotation project, kept in one SQLite file (NAME.usam).
+ *
+ * A project holds the images being annotated (one, or a series), every
+ * committed object with the prompts that made it, the undo/redo history of
+ * each image, and settings such as the model. Every edit is one
+ * transaction in WAL mode, so a process killed at any moment leaves the
+ * project as it was after its last complete edit; there is no "save".
+ *
+ * Undo works on versions: an edit adds objects and retires others, and
+ * undoing it swaps them back. History is linear per image and survives
+ * restarts; a new edit after an undo drops what could have been redone.
+ *
+ * A UsamProject is used from one thread.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "usam-image.h"
+#include "usam-object.h"
+
+G_BEGIN_DECLS
+
+/* The newest schema this build reads and writes; older files are migrated
+ * when opened. */
+#define USAM_PROJECT_SCHEMA_VERSION 1
+
+typedef enum {
+  USAM_IMAGE_STATUS_TODO,
+  USAM_IMAGE_STATUS_IN_PROGRESS,
+  USAM_IMAGE_STATUS_DONE,
+} UsamImageStatus;
+
+const char *usam_image_status_to_string (UsamImageStatus status);
+
+/* An image of the project. Shape fields are 0 and @hash NULL until the
+ * image has been opened once (usam_project_set_image_info()). */
+typedef struct
+{
+  gint64 id;
+  guint position; /* order in the series, from 0 */
+  char *path;     /* absolute */
+  char *hash;
+  guint width, height, channels, depth, frames;
+  UsamImageStatus status;
+} UsamProjectImage;
+
+void usam_project_image_free (UsamProjectImage *image);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsamProjectImage, usam_project_image_free)
+
+#define USAM_TYPE_PROJECT (usam_project_get_type ())
+G_DECLARE_FINAL_TYPE (UsamProject, usam_project, USAM, PROJECT, GObject)
+
+/* Opens @path, creating it when it does not exist. Fails with
+ * USAM_ERROR_INVALID_DATA for a file that is not a usam project and
+ * USAM_ERROR_UNSUPPORTED for one made by a newer usam. */
+UsamProject *usam_project_open (const char *path, GError **error);
+/* Opens a project (NAME.usam), or the project of an image or of a folder of
+ * images (a series): that one lives in the user's data folder
+ * (usam_project_default_path()) and is found again when the same path is
+ * opened later, so work on an image is kept without asking where. New
+ * images of the folder are added to the series. */
+UsamProject *usam_project_open_any (const char *path, GError **error);
+/* $XDG_DATA_HOME/usam/projects/NAME-HASH.usam for an image or folder. */
+char *usam_project_default_path (const char *path);
+const char *usam_project_get_path (UsamProject *self);
+guint usam_project_get_schema_version (UsamProject *self);
+
+/* Writes a consistent copy of the project to @path (which must not exist),
+ * with image paths still pointing at the same files. */
+gboolean usam_project_save_as (UsamProject *self, const char *path, GError **error);
+
+/* ---- images ---- */
+
+/* Adds @path at the end of the series; returns its id, or the id it already
+ * has, or 0 on error. Paths inside the project's folder are stored relative
+ * to it, so the two can move together. */
+gint64 usam_project_add_image (UsamProject *self, const char *path, GError **error);
+/* By position. */
+GPtrArray *usam_project_list_images (UsamProject *self, GError **error);
+UsamProjectImage *usam_project_get_image (UsamProject *self, gint64 image_id, GError **error);
+/* Records the shape and content hash of @image, opened from image @image_id. */
+gboolean usam_project_set_image_info (UsamProject *self, gint64 image_id, UsamImage *image, GError **error);
+gboolean usam_project_set_image_status (UsamProject *self, gint64 image_id, UsamImageStatus status, GError **error);
+/* SHA-256 of the pixel type, shape and pixels: the same for the same data
+ * however it is stored. */
+char *usam_image_dup_content_hash (UsamImage *image);
+
+/* ---- objects ---- */
+
+/* The current objects of image @image_id, by label; @t and @z select one
+ * plane, or all planes when -1. */
+GPtrArray *usam_project_list_objects (UsamProject *self, gint64 image_id, gint t, gint z, GError **error);
+guint usam_project_count_objects (UsamProject *self, gint64 image_id);
+
+/* ---- edits ---- */
+
+typedef struct _UsamProjectEdit UsamProjectEdit;
+
+/* Starts collecting one step of work on image @image_id; nothing is written
+ * until usam_project_commit_edit(). @description is for people ("commit",
+ * "delete", "brush"). */
+UsamProjectEdit *usam_project_edit_new (UsamProject *self, gint64 image_id, const char *description);
+void usam_project_edit_free (UsamProjectEdit *edit);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsamProjectEdit, usam_project_edit_free)
+/* Adds @object (its t and z set). A label of 0 gets the next free label of
+ * the image; an existing label makes a new version of that object. */
+void usam_project_edit_add (UsamProjectEdit *edit, UsamObject *object);
+/* Retires the object whose row is @object_id. */
+void usam_project_edit_remove (UsamProjectEdit *edit, gint64 object_id);
+gboolean usam_project_edit_is_empty (UsamProjectEdit *edit);
+
+/* Writes @edit in one transaction, consuming it; an empty edit writes
+ * nothing. On success the added objects have their id, image_id and label
+ * set. */
+gboolean usam_project_commit_edit (UsamProject *self, UsamProjectEdit *edit, GError **error);
+
+/* ---- history ---- */
+
+gboolean usam_project_can_undo (UsamProject *self, gint64 image_id);
+gboolean usam_project_can_redo (UsamProject *self, gint64 image_id);
+/* Undoes or redoes the latest step on image @image_id; @description, when
+ * not NULL, gets what it was. FALSE without error when there is none. */
+gboolean usam_project_undo (UsamProject *self, gint64 image_id, char **description, GError **error);
+gboolean usam_project_redo (UsamProject *self, gint64 image_id, char **description, GError **error);
+
+/* ---- settings ---- */
+
+char *usam_project_dup_setting (UsamProject *self, const char *key);
+/* A NULL @value removes the setting. */
+gboolean usam_project_set_setting (UsamProject *self, const char *key, const char *value, GError **error);
+
+/* ---- label images (usam-project-labels.c) ---- */
+
+/* Image @image_id's objects as a label image of its full shape (T, Z, Y,
+ * X), numbered 1..n in label order; uint16 for up to 65535 objects, uint32
+ * beyond. Later labels are drawn over earlier ones where objects overlap. */
+UsamImage *usam_project_render_labels (UsamProject *self, gint64 image_id, GError **error);
+/* usam_project_render_labels() written as a TIFF. */
+gboolean usam_project_export_labels (UsamProject *self, gint64 image_id, const char *path, GError **error);
+/* Adds every object of @labels (an integer label image of image @image_id's
+ * shape; one object per value per plane) as imported objects, in one edit.
+ * @n_added, when not NULL, gets how many. */
+gboolean usam_project_import_labels (UsamProject *self, gint64 image_id, UsamImage *labels, guint *n_added,
+                                     GError **error);
+
+G_END_DECLS

@@ -1,0 +1,78 @@
+/* usam-projection.h — prompt projection through Z ("segment object in
+ * volume"): from an object's mask on one slice, each next slice is prompted
+ * with what the previous slice gave, in both directions, until the object is
+ * lost.
+ *
+ * For slice z ± 1 the prompts are, as μSAM's segment_mask_in_volume offers:
+ * the previous mask's bounding box grown by box_margin of its size on each
+ * side (USAM_PROJECTION_BOX), the previous mask as low-resolution logits
+ * (USAM_PROJECTION_MASK: the previous prediction's own logits, or for the
+ * seed slice the mask resized to the decoder's input and turned into logits
+ * of ±6.9, i.e. probabilities clipped to [0.001, 0.999]), and the interior
+ * point farthest from the mask's boundary as a positive point
+ * (USAM_PROJECTION_POINTS). One mask per slice (no multimask).
+ *
+ * A direction stops, and says why, when it reaches the volume's end, when
+ * the predicted mask is empty, when its IoU with the previous slice's mask
+ * drops below iou_threshold (that slice is not kept: the user sees where and
+ * why it stopped and can correct and continue from there), or when cancelled
+ * (what was done is kept).
+ */
+#pragma once
+
+#include "usam-model.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  USAM_PROJECTION_BOX = 1 << 0,
+  USAM_PROJECTION_MASK = 1 << 1,
+  USAM_PROJECTION_POINTS = 1 << 2,
+} UsamProjectionPrompts;
+
+typedef enum {
+  USAM_PROJECTION_STOP_END,       /* reached the first or last slice */
+  USAM_PROJECTION_STOP_EMPTY,     /* the model found nothing */
+  USAM_PROJECTION_STOP_IOU,       /* the object changed too much */
+  USAM_PROJECTION_STOP_CANCELLED, /* the cancellable was triggered */
+} UsamProjectionStop;
+
+const char *usam_projection_stop_to_string (UsamProjectionStop stop);
+
+typedef struct
+{
+  UsamProjectionPrompts prompts; /* default BOX | MASK */
+  double box_margin;             /* fraction of the box's width/height added on each side; default 0.1 */
+  double iou_threshold;          /* default 0.8, as μSAM */
+  UsamNormalize normalize;       /* for encoding slices; default minmax */
+} UsamProjectionParams;
+
+UsamProjectionParams usam_projection_params_default (void);
+
+/* Where one direction ended. */
+typedef struct
+{
+  UsamProjectionStop stop;
+  guint last;      /* the last slice kept */
+  guint stop_slice; /* the slice that was rejected (EMPTY, IOU), else last */
+  double stop_iou; /* IoU at stop_slice (IOU, EMPTY), else NaN */
+} UsamProjectionEnd;
+
+/* Gives the embedding of slice @z (a cache, or the model); NULL with @error
+ * on failure. */
+typedef UsamEmbedding *(*UsamProjectionEmbedFunc) (guint z, gpointer user_data, GCancellable *cancellable,
+                                                   GError **error);
+
+/* Projects @seed_mask (width × height, non-zero inside) of slice @z_seed of
+ * frame @t of @volume through its slices into @masks (depth × width ×
+ * height bytes, zeroed first: 1 where the object is). @embed may be NULL to
+ * encode each slice with @model. @progress, if any, is called after every
+ * slice with the fraction of the volume visited. Fails (with @error) for an
+ * empty seed, bad sizes, or a failing model; cancellation is not a failure
+ * (see @down/@up). */
+gboolean usam_projection_run (UsamModel *model, UsamImage *volume, guint t, guint z_seed, const guint8 *seed_mask,
+                              const UsamProjectionParams *params, UsamProjectionEmbedFunc embed, gpointer embed_data,
+                              UsamProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
+                              guint8 *masks, UsamProjectionEnd *down, UsamProjectionEnd *up, GError **error);
+
+G_END_DECLS

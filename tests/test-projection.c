@@ -1,0 +1,266 @@
+/* Model-driven volumes with tiny random models, whose masks mean nothing,
+ * so only what must hold for any model is checked: prompt projection
+ * through Z (directions, stop reasons, cancel, the embedding callback,
+ * progress) and AIS over a stack's slices feeding the 3D merge. */
+#include <math.h>
+#include <string.h>
+
+#include "usam-ais-stack.h"
+#include "usam-error.h"
+#include "usam-projection.h"
+#include "usam-test-util.h"
+#include "usam-volume-merge.h"
+
+enum { W = 64, H = 48, D = 4 };
+
+static UsamModel *model;
+static UsamImage *volume;
+static guint8 seed[W * H];
+
+static void
+setup (void)
+{
+  g_autoptr (GError) error = NULL;
+  model = usam_model_new_random ("tiny", 3, USAM_PRECISION_FP32, &error);
+  ck_assert_msg (model, "%s", error ? error->message : "");
+  volume = usam_image_new (USAM_PIXEL_TYPE_U8, W, H, 1, D, 1, &error);
+  for (guint z = 0; z < D; z++)
+    {
+      guint8 *p = usam_image_get_plane_mutable (volume, 0, z);
+      for (guint y = 0; y < H; y++)
+        for (guint x = 0; x < W; x++)
+          {
+            double r = 10 + 2.0 * z;
+            p[y * W + x] = (x - 30.0) * (x - 30.0) + (y - 24.0) * (y - 24.0) <= r * r ? 200 : 20;
+          }
+    }
+  for (guint y = 0; y < H; y++)
+    for (guint x = 0; x < W; x++)
+      seed[y * W + x] = (x - 30.0) * (x - 30.0) + (y - 24.0) * (y - 24.0) <= 14 * 14;
+}
+
+static void
+teardown (void)
+{
+  g_clear_object (&model);
+  g_clear_object (&volume);
+}
+
+static gsize
+area (const guint8 *masks, guint z)
+{
+  gsize n = 0;
+  for (gsize i = 0; i < W * H; i++)
+    n += masks[z * W * H + i];
+  return n;
+}
+
+/* What holds for any model: the seed slice is the seed; kept slices form
+ * one run around it, each non-empty; outside it nothing. */
+static void
+check_consistent (const guint8 *masks, guint z_seed, const UsamProjectionEnd *down, const UsamProjectionEnd *up)
+{
+  ck_assert (memcmp (masks + z_seed * W * H, seed, W * H) == 0);
+  ck_assert (down->last <= z_seed && up->last >= z_seed);
+  for (guint z = 0; z < D; z++)
+    {
+      gboolean kept = z >= down->last && z <= up->last;
+      ck_assert_msg (kept == (area (masks, z) > 0), "slice %u", z);
+    }
+  if (down->stop == USAM_PROJECTION_STOP_END)
+    ck_assert_uint_eq (down->last, 0);
+  if (up->stop == USAM_PROJECTION_STOP_END)
+    ck_assert_uint_eq (up->last, D - 1);
+  if (down->stop == USAM_PROJECTION_STOP_IOU || down->stop == USAM_PROJECTION_STOP_EMPTY)
+    ck_assert_uint_eq (down->stop_slice + 1, down->last);
+  if (up->stop == USAM_PROJECTION_STOP_IOU || up->stop == USAM_PROJECTION_STOP_EMPTY)
+    ck_assert_uint_eq (up->stop_slice, up->last + 1);
+}
+
+static void
+count_progress (double fraction, gpointer data)
+{
+  ck_assert (fraction > 0 && fraction <= 1);
+  (*(guint *) data)++;
+}
+
+START_TEST (test_threshold_zero_never_stops_on_iou)
+{
+  UsamProjectionParams p = usam_projection_params_default ();
+  p.iou_threshold = 0;
+  p.prompts = USAM_PROJECTION_BOX | USAM_PROJECTION_MASK | USAM_PROJECTION_POINTS;
+  guint8 masks[D * W * H];
+  UsamProjectionEnd down, up;
+  guint calls = 0;
+  g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  ck_assert_msg (usam_projection_run (model, volume, 0, 2, seed, &p, NULL, NULL, count_progress, &calls, NULL, masks,
+                                      &down, &up, &error),
+                 "%s", error ? error->message : "");
+  g_print ("tiny random model: %u slices predicted, %.1f ms per slice; down: %s at %u, up: %s at %u\n", calls,
+           (g_get_monotonic_time () - start) / 1000.0 / MAX (calls, 1), usam_projection_stop_to_string (down.stop),
+           down.stop_slice, usam_projection_stop_to_string (up.stop), up.stop_slice);
+  ck_assert (down.stop == USAM_PROJECTION_STOP_END || down.stop == USAM_PROJECTION_STOP_EMPTY);
+  ck_assert (up.stop == USAM_PROJECTION_STOP_END || up.stop == USAM_PROJECTION_STOP_EMPTY);
+  check_consistent (masks, 2, &down, &up);
+  /* a slice is predicted for every kept one and every rejected one */
+  guint expected = (up.last - down.last) + (down.stop == USAM_PROJECTION_STOP_EMPTY) +
+                   (up.stop == USAM_PROJECTION_STOP_EMPTY);
+  ck_assert_uint_eq (calls, expected);
+}
+END_TEST
+
+START_TEST (test_impossible_threshold_stops_next_to_seed)
+{
+  UsamProjectionParams p = usam_projection_params_default ();
+  p.iou_threshold = 1.5;
+  guint8 masks[D * W * H];
+  UsamProjectionEnd down, up;
+  g_autoptr (GError) error = NULL;
+  ck_assert (usam_projection_run (model, volume, 0, 2, seed, &p, NULL, NULL, NULL, NULL, NULL, masks, &down, &up,
+                                  &error));
+  ck_assert (down.stop == USAM_PROJECTION_STOP_IOU || down.stop == USAM_PROJECTION_STOP_EMPTY);
+  ck_assert (up.stop == USAM_PROJECTION_STOP_IOU || up.stop == USAM_PROJECTION_STOP_EMPTY);
+  ck_assert (down.last == 2 && up.last == 2 && down.stop_slice == 1 && up.stop_slice == 3);
+  if (down.stop == USAM_PROJECTION_STOP_IOU)
+    ck_assert (down.stop_iou >= 0 && down.stop_iou <= 1);
+  check_consistent (masks, 2, &down, &up);
+
+  /* from the first slice, down ends at once */
+  ck_assert (usam_projection_run (model, volume, 0, 0, seed, &p, NULL, NULL, NULL, NULL, NULL, masks, &down, &up,
+                                  &error));
+  ck_assert (down.stop == USAM_PROJECTION_STOP_END && down.last == 0);
+  check_consistent (masks, 0, &down, &up);
+}
+END_TEST
+
+typedef struct
+{
+  guint calls;
+  GCancellable *cancel;
+} EmbedData;
+
+static UsamEmbedding *
+embed_and_cancel (guint z, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  EmbedData *d = user_data;
+  d->calls++;
+  ck_assert (cancellable == d->cancel);
+  /* cancel while the first slice below the seed is being predicted */
+  g_cancellable_cancel (d->cancel);
+  return usam_model_encode (model, volume, 0, z, USAM_NORMALIZE_MINMAX, NULL, NULL, NULL, error);
+}
+
+START_TEST (test_cancel)
+{
+  UsamProjectionParams p = usam_projection_params_default ();
+  p.iou_threshold = 0;
+  guint8 masks[D * W * H];
+  UsamProjectionEnd down, up;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_cancellable_cancel (cancel);
+  ck_assert (usam_projection_run (model, volume, 0, 2, seed, &p, NULL, NULL, NULL, NULL, cancel, masks, &down, &up,
+                                  &error));
+  ck_assert (down.stop == USAM_PROJECTION_STOP_CANCELLED && up.stop == USAM_PROJECTION_STOP_CANCELLED);
+  ck_assert (down.last == 2 && up.last == 2);
+  check_consistent (masks, 2, &down, &up);
+
+  /* cancelled during the first prediction: the embedding callback is asked
+   * once, and both directions report the cancel, keeping the seed */
+  g_autoptr (GCancellable) later = g_cancellable_new ();
+  EmbedData d = { 0, later };
+  ck_assert_msg (usam_projection_run (model, volume, 0, 2, seed, &p, embed_and_cancel, &d, NULL, NULL, later, masks,
+                                      &down, &up, &error),
+                 "%s", error ? error->message : "");
+  ck_assert_uint_eq (d.calls, 1);
+  ck_assert (down.stop == USAM_PROJECTION_STOP_CANCELLED && up.stop == USAM_PROJECTION_STOP_CANCELLED);
+  ck_assert (up.last == 2);
+}
+END_TEST
+
+START_TEST (test_errors)
+{
+  UsamProjectionParams p = usam_projection_params_default ();
+  guint8 masks[D * W * H];
+  guint8 empty[W * H] = { 0 };
+  UsamProjectionEnd down, up;
+  g_autoptr (GError) error = NULL;
+  ck_assert (!usam_projection_run (model, volume, 0, 2, empty, &p, NULL, NULL, NULL, NULL, NULL, masks, &down, &up,
+                                   &error));
+  ck_assert (g_error_matches (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+  ck_assert (!usam_projection_run (model, volume, 0, D, seed, &p, NULL, NULL, NULL, NULL, NULL, masks, &down, &up,
+                                   &error));
+  g_clear_error (&error);
+  p.prompts = 0;
+  ck_assert (!usam_projection_run (model, volume, 0, 2, seed, &p, NULL, NULL, NULL, NULL, NULL, masks, &down, &up,
+                                   &error));
+  g_clear_error (&error);
+}
+END_TEST
+
+/* AIS over a stack's planes, then the 3D merge: the mechanics. */
+START_TEST (test_ais_stack)
+{
+  g_autoptr (GError) error = NULL;
+  UsamAisParams params = usam_ais_params_default ();
+  /* the tiny model of the fixture has no AIS decoder */
+  g_autoptr (UsamImage) none = usam_ais_segment_stack (model, volume, TRUE, 0, &params, USAM_NORMALIZE_MINMAX, NULL,
+                                                       NULL, NULL, &error);
+  ck_assert (!none && g_error_matches (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED));
+  g_clear_error (&error);
+
+  UsamArchitecture arch;
+  ck_assert (usam_architecture_from_preset ("tiny", &arch, &error));
+  arch.ais_variant = "interpolation";
+  g_autoptr (UsamModel) ais = usam_model_new_from_architecture (&arch, 4, USAM_PRECISION_FP32, &error);
+  ck_assert_msg (ais, "%s", error ? error->message : "");
+  /* frames of a volume are not planes */
+  g_autoptr (UsamImage) wrong = usam_ais_segment_stack (ais, volume, FALSE, 0, &params, USAM_NORMALIZE_MINMAX, NULL,
+                                                        NULL, NULL, &error);
+  ck_assert (!wrong && g_error_matches (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_cancellable_cancel (cancel);
+  g_autoptr (UsamImage) cancelled = usam_ais_segment_stack (ais, volume, TRUE, 0, &params, USAM_NORMALIZE_MINMAX,
+                                                            NULL, NULL, cancel, &error);
+  ck_assert (!cancelled && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&error);
+
+  guint calls = 0;
+  params.min_size = 0;
+  g_autoptr (UsamImage) labels = usam_ais_segment_stack (ais, volume, TRUE, 0, &params, USAM_NORMALIZE_MINMAX,
+                                                         count_progress, &calls, NULL, &error);
+  ck_assert_msg (labels, "%s", error ? error->message : "");
+  ck_assert_uint_eq (calls, D);
+  ck_assert (usam_image_get_depth (labels) == D && usam_image_get_frames (labels) == 1 &&
+             usam_image_get_width (labels) == W && usam_image_get_pixel_type (labels) == USAM_PIXEL_TYPE_U32);
+  g_autofree guint32 *merged = g_new (guint32, D * W * H);
+  guint n = 0;
+  UsamVolumeMergeParams mp = usam_volume_merge_params_default ();
+  ck_assert_msg (usam_volume_merge (usam_image_get_plane (labels, 0, 0), W, H, D, &mp, merged, &n, NULL, &error), "%s",
+                 error ? error->message : "");
+  /* with no size or extent limits, every slice object is kept (the merge
+   * may only add gap fills) */
+  const guint32 *slices = usam_image_get_plane (labels, 0, 0);
+  for (gsize i = 0; i < D * W * H; i++)
+    ck_assert (!slices[i] || merged[i]);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("projection");
+  TCase *tc = tcase_create ("projection");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 1200);
+  tcase_add_test (tc, test_threshold_zero_never_stops_on_iou);
+  tcase_add_test (tc, test_impossible_threshold_stops_next_to_seed);
+  tcase_add_test (tc, test_cancel);
+  tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_ais_stack);
+  suite_add_tcase (s, tc);
+  return usam_test_run (s);
+}
