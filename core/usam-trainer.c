@@ -51,6 +51,28 @@ sam_failed (GError **error, usam_sam_status status)
   return FALSE;
 }
 
+/* A resumed run must not let its first validation overwrite best.pt with a
+ * worse model: the best loss so far is read back from the run's log. */
+static double
+best_logged_val_loss (const char *log_path)
+{
+  double best = INFINITY;
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (log_path, &text, NULL, NULL))
+    return best;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (guint i = 1; lines[i]; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+      if (g_strv_length (f) < 10)
+        continue;
+      double v = g_ascii_strtod (f[8], NULL);
+      if (isfinite (v) && v < best)
+        best = v;
+    }
+  return best;
+}
+
 static gboolean
 save_checkpoints (UsamModel *model, usam_sam_trainer *trainer, const char *dir, gboolean best, GError **error)
 {
@@ -148,6 +170,7 @@ usam_train_run (UsamModel *model, UsamTrainData *train, UsamTrainData *val, cons
           goto out;
         }
       /* the saved rate already carries the plateau drops */
+      best = best_logged_val_loss (log_path);
       scale = usam_sam_trainer_get_learning_rate (trainer) / base_lr;
       g_rand_set_seed (rand, (guint32) (o->seed + (guint64) usam_sam_trainer_get_step (trainer)));
     }
