@@ -58,7 +58,7 @@ typedef struct {
   { "precision", 0, 0, G_OPTION_ARG_STRING, &(c).precision, "encoder precision: fp32 (default), bf16 or auto",  \
     "P" },                                                                                                       \
   { "threads", 0, 0, G_OPTION_ARG_INT, &(c).threads, "CPU threads (default: all cores)", "N" },                 \
-  { "out", 'o', 0, G_OPTION_ARG_FILENAME, &(c).out, "output HDF5 file", "FILE" }
+  { "out", 'o', 0, G_OPTION_ARG_FILENAME, &(c).out, "output file (HDF5; segment: TIFF labels)", "FILE" }
 
 void usam_cli_common_clear (UsamCliCommon *common);
 /* Checks what @common asks for; returns USAM_EXIT_OK or an exit status. */

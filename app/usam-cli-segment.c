@@ -1,4 +1,5 @@
-/* usam segment — automatic instance segmentation of a 2D image (AMG, AIS, APG). */
+/* usam segment — automatic instance segmentation of a 2D image (AMG, AIS,
+ * APG), or of a volume (--volume: AIS per slice, merged across slices). */
 #include "usam-cli-private.h"
 
 #include <math.h>
@@ -7,9 +8,12 @@
 
 #include "usam-ais-maps.h"
 #include "usam-ais-post.h"
+#include "usam-ais-stack.h"
 #include "usam-amg.h"
 #include "usam-apg.h"
+#include "usam-auto-eval.h"
 #include "usam-error.h"
+#include "usam-volume-merge.h"
 
 typedef enum {
   MODE_AUTO,
@@ -23,11 +27,11 @@ typedef struct
 {
   UsamCliCommon common;
   char *mode, *embedding, *maps_in, *maps_out, *amg_masks, *preset;
-  int points_per_side, points_per_batch, min_size;
+  int points_per_side, points_per_batch, min_size, min_z_extent;
   double pred_iou_thresh, stability_score_thresh, stability_score_offset, box_nms_thresh;
   double center_threshold, boundary_threshold, foreground_threshold, distance_smoothing, foreground_smoothing;
   double nms_thresh;
-  gboolean keep_largest;
+  gboolean keep_largest, volume;
 } Options;
 
 static void
@@ -78,6 +82,8 @@ check_ranges (const char *name, const Options *o)
     return usam_cli_usage_error (name, "--points-per-batch must be positive, not %d", o->points_per_batch);
   if (o->min_size != -1 && o->min_size < 0)
     return usam_cli_usage_error (name, "--min-size must be 0 or more, not %d", o->min_size);
+  if (o->min_z_extent != -1 && o->min_z_extent < 1)
+    return usam_cli_usage_error (name, "--min-z-extent must be 1 or more, not %d", o->min_z_extent);
   return USAM_EXIT_OK;
 }
 
@@ -105,11 +111,16 @@ amg_params (const Options *o)
   return p;
 }
 
-static UsamAisParams
-ais_params (const Options *o)
+/* μSAM's preset when one is named, else the thresholds tuned for the
+ * checkpoint by usam evaluate-auto (CKPT.presets) when it has them, else the
+ * defaults; options given on the command line win. */
+static gboolean
+ais_params (const Options *o, UsamAisParams *out, GError **error)
 {
   UsamAisParams p;
   usam_ais_params_for_model (o->preset, &p);
+  if (!o->preset && o->common.model && !usam_ais_params_load_presets (o->common.model, &p, error) && error && *error)
+    return FALSE;
   if (is_set (o->center_threshold))
     p.center_distance_threshold = o->center_threshold;
   if (is_set (o->boundary_threshold))
@@ -122,7 +133,8 @@ ais_params (const Options *o)
     p.foreground_smoothing = o->foreground_smoothing;
   if (o->min_size != -1)
     p.min_size = (guint) o->min_size;
-  return p;
+  *out = p;
+  return TRUE;
 }
 
 static UsamApgParams
@@ -182,7 +194,9 @@ run_maps_in (const char *name, const Options *o)
   g_autoptr (UsamAisMaps) maps = usam_ais_maps_load (o->maps_in, &error);
   if (!maps)
     return usam_cli_failure (name, error);
-  UsamAisParams p = ais_params (o);
+  UsamAisParams p;
+  if (!ais_params (o, &p, &error))
+    return usam_cli_failure (name, error);
   g_autofree guint32 *labels = g_new (guint32, (gsize) maps->width * maps->height);
   guint n = 0;
   if (!usam_ais_segment (maps->foreground, maps->center_distances, maps->boundary_distances, maps->width, maps->height,
@@ -235,8 +249,9 @@ run_model (const char *name, const Options *o, Mode mode, UsamNormalize normaliz
         return usam_cli_failure (name, error);
       if (mode == MODE_AIS)
         {
-          UsamAisParams p = ais_params (o);
-          if (!usam_ais_segment (maps->foreground, maps->center_distances, maps->boundary_distances, w, h, &p, labels,
+          UsamAisParams p;
+          if (!ais_params (o, &p, &error)
+              || !usam_ais_segment (maps->foreground, maps->center_distances, maps->boundary_distances, w, h, &p, labels,
                                  &n, NULL, &error))
             return usam_cli_failure (name, error);
         }
@@ -251,6 +266,59 @@ run_model (const char *name, const Options *o, Mode mode, UsamNormalize normaliz
   if (!save_labels (labels, w, h, o->common.out, &error))
     return usam_cli_failure (name, error);
   printf ("%u objects\n", n);
+  return USAM_EXIT_OK;
+}
+
+static void
+print_slice_progress (double fraction, gpointer user_data)
+{
+  fprintf (stderr, "segmenting slices: %3.0f %%\n", 100 * fraction);
+}
+
+/* Automatic 3D: AIS slice by slice, then the slices' objects joined along Z. */
+static int
+run_volume (const char *name, const Options *o, UsamNormalize normalize, UsamPrecision precision)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsamImage) image = usam_image_load (o->common.image, &error);
+  if (!image)
+    return usam_cli_failure (name, error);
+  if (usam_image_get_frames (image) > 1)
+    {
+      g_set_error (&error, USAM_ERROR, USAM_ERROR_UNSUPPORTED,
+                   "%s: a time series (%u frames); --volume segments the Z slices of one volume, use usam track",
+                   o->common.image, usam_image_get_frames (image));
+      return usam_cli_failure (name, error);
+    }
+  g_autoptr (UsamModel) model = usam_model_new_from_file (o->common.model, precision, &error);
+  if (!model)
+    return usam_cli_failure (name, error);
+  if (!usam_model_has_decoder (model))
+    {
+      g_set_error (&error, USAM_ERROR, USAM_ERROR_UNSUPPORTED,
+                   "%s: the checkpoint has no AIS decoder (decoder_state), which --volume needs", o->common.model);
+      return usam_cli_failure (name, error);
+    }
+  UsamAisParams p;
+  if (!ais_params (o, &p, &error))
+    return usam_cli_failure (name, error);
+  g_autoptr (UsamImage) slices
+    = usam_ais_segment_stack (model, image, TRUE, 0, &p, normalize, print_slice_progress, NULL, NULL, &error);
+  if (!slices)
+    return usam_cli_failure (name, error);
+  guint w = usam_image_get_width (image), h = usam_image_get_height (image), d = usam_image_get_depth (image);
+  g_autoptr (UsamImage) merged = usam_image_new (USAM_PIXEL_TYPE_U32, w, h, 1, d, 1, &error);
+  if (!merged)
+    return usam_cli_failure (name, error);
+  UsamVolumeMergeParams mp = usam_volume_merge_params_default ();
+  if (o->min_z_extent > 0)
+    mp.min_z_extent = (guint) o->min_z_extent;
+  guint n = 0;
+  if (!usam_volume_merge (usam_image_get_plane_mutable (slices, 0, 0), w, h, d, &mp,
+                          usam_image_get_plane_mutable (merged, 0, 0), &n, NULL, &error)
+      || !usam_image_save_tiff (merged, o->common.out, &error))
+    return usam_cli_failure (name, error);
+  printf ("%u objects in %u slices\n", n, d);
   return USAM_EXIT_OK;
 }
 
@@ -294,11 +362,17 @@ check_and_run (const char *name, Options *o)
     }
   if (o->maps_out && mode == MODE_AMG)
     return usam_cli_usage_error (name, "--maps-out needs --mode ais or apg");
+  if (o->volume && (mode == MODE_AMG || mode == MODE_APG || o->maps_out || o->embedding))
+    return usam_cli_usage_error (name, "--volume runs AIS per slice; it takes no --mode amg/apg, --maps-out or --embedding");
+  if (o->min_z_extent != -1 && !o->volume)
+    return usam_cli_usage_error (name, "--min-z-extent needs --volume");
   UsamNormalize normalize;
   UsamPrecision precision;
   status = usam_cli_common_check (name, &o->common, TRUE, &normalize, &precision);
   if (status != USAM_EXIT_OK)
     return status;
+  if (o->volume)
+    return run_volume (name, o, normalize, precision);
   return run_model (name, o, mode, normalize, precision);
 }
 
@@ -306,7 +380,7 @@ int
 usam_cli_segment (const char *name, int argc, char **argv)
 {
   Options o = {
-    .points_per_side = -1, .points_per_batch = -1, .min_size = -1,
+    .points_per_side = -1, .points_per_batch = -1, .min_size = -1, .min_z_extent = -1,
     .pred_iou_thresh = NAN, .stability_score_thresh = NAN, .stability_score_offset = NAN, .box_nms_thresh = NAN,
     .center_threshold = NAN, .boundary_threshold = NAN, .foreground_threshold = NAN, .distance_smoothing = NAN,
     .foreground_smoothing = NAN, .nms_thresh = NAN,
@@ -339,6 +413,10 @@ usam_cli_segment (const char *name, int argc, char **argv)
     { "maps-out", 0, 0, G_OPTION_ARG_FILENAME, &o.maps_out, "AIS, APG: also write the decoder maps", "MAPS.h5" },
     { "maps-in", 0, 0, G_OPTION_ARG_FILENAME, &o.maps_in, "AIS from saved maps, without a model", "MAPS.h5" },
     { "amg-masks", 0, 0, G_OPTION_ARG_FILENAME, &o.amg_masks, "AMG: also write the masks before painting", "OUT.h5" },
+    { "volume", 0, 0, G_OPTION_ARG_NONE, &o.volume,
+      "automatic 3D: AIS on every Z slice, objects joined across slices; writes a 3D label TIFF", NULL },
+    { "min-z-extent", 0, 0, G_OPTION_ARG_INT, &o.min_z_extent, "--volume: objects spanning fewer slices are removed (1)",
+      "N" },
     { NULL },
   };
   int status = USAM_EXIT_USAGE;

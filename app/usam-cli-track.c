@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "usam-ais-stack.h"
+#include "usam-auto-eval.h"
 #include "usam-cli-private.h"
 #include "usam-ctc.h"
 #include "usam-error.h"
@@ -103,6 +104,9 @@ segment_frames (UsamCliCommon *common, UsamNormalize normalize, UsamPrecision pr
   if (!model)
     return NULL;
   UsamAisParams params = usam_ais_params_default ();
+  /* the thresholds usam evaluate-auto tuned for this checkpoint, if any */
+  if (!usam_ais_params_load_presets (common->model, &params, error) && error && *error)
+    return NULL;
   gint64 start = g_get_monotonic_time ();
   g_autoptr (UsamImage) labels
     = usam_ais_segment_stack (model, image, FALSE, 0, &params, normalize, print_progress, NULL, NULL, error);

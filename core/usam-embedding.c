@@ -131,6 +131,20 @@ usam_embedding_load (UsamModel *model, const char *path, GError **error)
                    path);
       return NULL;
     }
+  /* An embedding cache (usam-embedding-cache.h) marks the slice written last. */
+  if (usam_h5_exists (file, "/complete"))
+    {
+      const hsize_t one[1] = { 1 };
+      g_autofree guint8 *complete = usam_h5_read_shaped (file, "/complete", H5T_NATIVE_UINT8, 1, one, error);
+      if (!complete)
+        return NULL;
+      if (complete[0] != 1)
+        {
+          g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_DATA,
+                       "%s: the embedding was never completely written (run usam embed again)", path);
+          return NULL;
+        }
+    }
   gint64 input_size[2], original_size[2];
   g_auto (UsamH5Dataset) dset = H5Dopen2 (file, "/features", H5P_DEFAULT);
   hid_t holder = H5Aexists (dset, "input_size") > 0 ? dset : file;

@@ -6,15 +6,22 @@
 
 #include "usam-error.h"
 
+void
+usam_h5_silence_thread (void)
+{
+  /* A thread-safe HDF5 keeps the error-printing setting per thread. */
+  static _Thread_local gboolean silenced;
+  if (!silenced)
+    {
+      H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+      silenced = TRUE;
+    }
+}
+
 static void
 silence_hdf5 (void)
 {
-  static gsize once;
-  if (g_once_init_enter (&once))
-    {
-      H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
-      g_once_init_leave (&once, 1);
-    }
+  usam_h5_silence_thread ();
 }
 
 #define DEFINE_CLOSE(fn, h5close)                                                                                \

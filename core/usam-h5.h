@@ -37,6 +37,10 @@ G_DEFINE_AUTO_CLEANUP_FREE_FUNC (UsamH5Plist, usam_h5_plist_close, H5I_INVALID_H
 
 #define USAM_H5_MAX_RANK 8
 
+/* Stops HDF5 printing error stacks from the calling thread (the helpers
+ * below do it themselves); for code that calls the HDF5 API directly. */
+void usam_h5_silence_thread (void);
+
 /* Opens an existing file, read-only or read-write. */
 hid_t usam_h5_open (const char *path, gboolean writable, GError **error);
 

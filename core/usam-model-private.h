@@ -18,6 +18,9 @@ void usam_set_error_from_sam (GError **error, usam_sam_status status);
 /* The shim's view of plane (@t, @z) of @image. */
 gboolean usam_image_get_sam_view (UsamImage *image, guint t, guint z, usam_sam_image_view *view, GError **error);
 
+/* Forgets the kept encoder hash: the weights were trained in place. */
+void usam_model_forget_encoder_hash (UsamModel *self);
+
 /* A shim abort callback polling a GCancellable (which may be NULL). */
 bool usam_cancellable_abort_func (void *cancellable);
 

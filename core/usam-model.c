@@ -11,6 +11,8 @@ struct _UsamModel
   usam_sam_model *sam;
   char *path;
   usam_sam_model_info info;
+  GMutex hash_lock;
+  char *encoder_hash; /* computed on first use */
 };
 
 G_DEFINE_FINAL_TYPE (UsamModel, usam_model, G_TYPE_OBJECT)
@@ -21,6 +23,8 @@ usam_model_finalize (GObject *object)
   UsamModel *self = USAM_MODEL (object);
   g_clear_pointer (&self->sam, usam_sam_model_free);
   g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->encoder_hash, g_free);
+  g_mutex_clear (&self->hash_lock);
   G_OBJECT_CLASS (usam_model_parent_class)->finalize (object);
 }
 
@@ -33,6 +37,7 @@ usam_model_class_init (UsamModelClass *klass)
 static void
 usam_model_init (UsamModel *self)
 {
+  g_mutex_init (&self->hash_lock);
 }
 
 static const struct
@@ -360,6 +365,120 @@ usam_model_dup_description (UsamModel *self)
                           g_strcmp0 (i->format, "usam") == 0 ? "μSAM checkpoint" : "SAM checkpoint",
                           *i->usam_type ? " " : "", i->usam_type,
                           i->has_decoder ? "with AIS decoder" : "no AIS decoder");
+}
+
+/* ---- identity ---- */
+
+/* Four independent multiply–rotate lanes over 8-byte words: close to memory
+ * speed on vit_h's 2.5 GB of encoder weights, where SHA-256 would take
+ * seconds. It guards a cache against accidents, not against attackers. */
+typedef struct
+{
+  guint64 lane[4];
+  guint64 length;
+} WeightHash;
+
+static inline guint64
+rotl64 (guint64 x, int r)
+{
+  return (x << r) | (x >> (64 - r));
+}
+
+static inline guint64
+lane_step (guint64 h, guint64 word)
+{
+  h ^= word * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  return rotl64 (h, 29) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+}
+
+static void
+weight_hash_update (WeightHash *h, const void *data, gsize size)
+{
+  const guint8 *p = data;
+  gsize i = 0;
+  for (; i + 32 <= size; i += 32)
+    for (int k = 0; k < 4; k++)
+      {
+        guint64 word;
+        memcpy (&word, p + i + 8 * k, 8);
+        h->lane[k] = lane_step (h->lane[k], word);
+      }
+  /* The tail, zero-padded; the length mixed in at the end tells paddings apart. */
+  for (int k = 0; i < size; i += 8, k++)
+    {
+      guint64 word = 0;
+      memcpy (&word, p + i, MIN ((gsize) 8, size - i));
+      h->lane[k] = lane_step (h->lane[k], word);
+    }
+  h->length += size;
+}
+
+static guint64
+weight_hash_finish (const WeightHash *h)
+{
+  guint64 x = h->length;
+  for (int k = 0; k < 4; k++)
+    {
+      x = lane_step (x, h->lane[k]);
+      x ^= x >> 31;
+    }
+  x ^= x >> 30;
+  x *= G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  return x ^ (x >> 31);
+}
+
+static char *
+compute_encoder_hash (usam_sam_model *sam)
+{
+  WeightHash h = { { 1, 2, 3, 4 }, 0 };
+  int n = usam_sam_model_get_n_weights (sam);
+  gboolean any = FALSE;
+  /* Only the encoder makes embeddings; a model fine-tuned in its decoder
+   * alone keeps them. A state dict without encoder names is hashed whole. */
+  for (int pass = 0; pass < 2 && !any; pass++)
+    for (int i = 0; i < n; i++)
+      {
+        const char *name = NULL;
+        int ndim = 0;
+        const int64_t *sizes = NULL;
+        const float *data = NULL;
+        if (usam_sam_model_get_weight (sam, i, &name, &ndim, &sizes, &data) != USAM_SAM_STATUS_OK)
+          continue;
+        if (pass == 0 && !g_str_has_prefix (name, "image_encoder."))
+          continue;
+        any = TRUE;
+        gint64 count = 1;
+        weight_hash_update (&h, name, strlen (name) + 1);
+        weight_hash_update (&h, &ndim, sizeof ndim);
+        for (int d = 0; d < ndim; d++)
+          {
+            weight_hash_update (&h, &sizes[d], sizeof sizes[d]);
+            count *= sizes[d];
+          }
+        if (data && count > 0)
+          weight_hash_update (&h, data, (gsize) count * sizeof (float));
+      }
+  return g_strdup_printf ("%016" G_GINT64_MODIFIER "x", weight_hash_finish (&h));
+}
+
+char *
+usam_model_dup_encoder_hash (UsamModel *self)
+{
+  g_return_val_if_fail (USAM_IS_MODEL (self), NULL);
+  g_mutex_lock (&self->hash_lock);
+  if (!self->encoder_hash)
+    self->encoder_hash = compute_encoder_hash (self->sam);
+  char *copy = g_strdup (self->encoder_hash);
+  g_mutex_unlock (&self->hash_lock);
+  return copy;
+}
+
+void
+usam_model_forget_encoder_hash (UsamModel *self)
+{
+  g_mutex_lock (&self->hash_lock);
+  g_clear_pointer (&self->encoder_hash, g_free);
+  g_mutex_unlock (&self->hash_lock);
 }
 
 /* ---- encoding ---- */

@@ -74,6 +74,10 @@ guint usam_model_get_embedding_size (UsamModel *self);
 gint64 usam_model_get_n_parameters (UsamModel *self);
 /* One line for people: architecture, size, format, decoder, precision. */
 char *usam_model_dup_description (UsamModel *self);
+/* A 64-bit hash (16 hex digits) of the image encoder's weights, names and
+ * shapes: what decides an embedding besides the precision and the pixels.
+ * Computed on first use and kept (training forgets it); thread-safe. */
+char *usam_model_dup_encoder_hash (UsamModel *self);
 
 /* Encodes plane (@t, @z) of @image. @progress runs in the calling thread. */
 UsamEmbedding *usam_model_encode (UsamModel *self, UsamImage *image, guint t, guint z, UsamNormalize normalize,
@@ -106,7 +110,8 @@ UsamEmbedding *usam_embedding_new (UsamModel *model, const float *features, cons
                                    GError **error);
 
 /* HDF5: /features float32 (1, C, h, w) with attributes input_size and
- * original_size (h, w), as μSAM writes them. */
+ * original_size (h, w), as μSAM writes them. Loading also reads the cache
+ * file of a 2D image (usam-embedding-cache.h) once its slice is complete. */
 gboolean usam_embedding_save (UsamEmbedding *self, UsamModel *model, const char *path, GError **error);
 UsamEmbedding *usam_embedding_load (UsamModel *model, const char *path, GError **error);
 

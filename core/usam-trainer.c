@@ -291,5 +291,7 @@ out:
   if (log)
     fclose (log);
   usam_sam_trainer_free (trainer);
+  /* The weights changed in place: embeddings cached under the old hash no longer fit. */
+  usam_model_forget_encoder_hash (model);
   return ok;
 }

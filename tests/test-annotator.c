@@ -87,6 +87,30 @@ find_scale (GtkWidget *root, double upper)
   return NULL;
 }
 
+typedef struct
+{
+  GtkWidget *widget;
+  GskRenderNode *node;
+  int width, height;
+} Drawing;
+
+/* A widget whose allocation is pending (a slider just appeared, say) draws
+ * nothing until the frame clock has laid it out again. */
+static gboolean
+drawn (gpointer data)
+{
+  Drawing *d = data;
+  d->width = gtk_widget_get_width (d->widget);
+  d->height = gtk_widget_get_height (d->widget);
+  if (d->width <= 0 || d->height <= 0)
+    return FALSE;
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (d->widget);
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, d->width, d->height);
+  d->node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  return d->node != NULL;
+}
+
 /* Lets pending layout and drawing happen. */
 static void
 settle (void)
@@ -119,15 +143,11 @@ static GdkTexture *
 render_widget (UsamWindow *window, GtkWidget *canvas, const char *artefact)
 {
   settle ();
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (canvas);
-  int w = gtk_widget_get_width (canvas), h = gtk_widget_get_height (canvas);
-  ck_assert_int_gt (w, 0);
-  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  ck_assert_ptr_nonnull (node);
+  Drawing d = { canvas, NULL, 0, 0 };
+  wait_for (drawn, &d, "the widget to draw");
+  g_autoptr (GskRenderNode) node = d.node;
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  GdkTexture *texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  GdkTexture *texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, d.width, d.height));
   g_autofree char *dir = usam_test_build_path ("tests/artefacts");
   g_mkdir_with_parents (dir, 0755);
   g_autofree char *path = g_build_filename (dir, artefact, NULL);

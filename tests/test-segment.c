@@ -4,14 +4,18 @@
 #include <math.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "usam-ais-maps.h"
+#include "usam-ais-stack.h"
 #include "usam-ais-targets.h"
+#include "usam-auto-eval.h"
 #include "usam-h5.h"
 #include "usam-image.h"
 #include "usam-metrics.h"
 #include "usam-model.h"
 #include "usam-test-util.h"
+#include "usam-volume-merge.h"
 
 typedef struct
 {
@@ -327,6 +331,71 @@ START_TEST (test_ais_apg_with_decoder)
 }
 END_TEST
 
+/* ---- automatic 3D ---- */
+
+/* `segment --volume` is AIS on every slice joined along Z: the file it writes
+ * must be exactly what the library's two steps give. */
+START_TEST (test_volume)
+{
+  g_autofree char *ckpt = usam_test_shared_path ("golden/usam-ckpt-tiny-a-interp.pt");
+  g_autofree char *source = usam_test_shared_path ("data/stardist/synth3d_image.tif");
+  g_autofree char *small = tmp_path ("volume4.tif");
+  g_autofree char *out = tmp_path ("volume-labels.tif");
+  g_autoptr (GError) error = NULL;
+  /* four middle slices keep the test short */
+  g_autoptr (UsamImage) full = usam_image_load (source, &error);
+  ck_assert_msg (full != NULL, "%s", error ? error->message : "");
+  guint w = usam_image_get_width (full), h = usam_image_get_height (full), d = 4;
+  ck_assert_uint_ge (usam_image_get_depth (full), 18);
+  g_autoptr (UsamImage) volume = usam_image_new (usam_image_get_pixel_type (full), w, h, 1, d, 1, &error);
+  gsize plane = g_bytes_get_size (usam_image_get_bytes (full)) / usam_image_get_depth (full);
+  for (guint z = 0; z < d; z++)
+    memcpy (usam_image_get_plane_mutable (volume, 0, z), usam_image_get_plane (full, 0, 14 + z), plane);
+  ck_assert (usam_image_save_tiff (volume, small, &error));
+
+  /* Random weights need low thresholds for objects to appear at all; they
+   * are stored with the checkpoint as evaluate-auto stores its tuned values,
+   * which segment must then use. */
+  UsamAisParams p = usam_ais_params_default ();
+  p.center_distance_threshold = p.boundary_distance_threshold = 0.9;
+  p.foreground_threshold = 0.3;
+  p.min_size = 0;
+  g_autofree char *linked = tmp_path ("tuned.pt");
+  ck_assert (symlink (ckpt, linked) == 0);
+  ck_assert (usam_ais_params_save_presets (&p, linked, &error));
+  const char *args[] = { "segment", "--model", linked, "--image", small, "--volume", "--out", out, NULL };
+  expect_ok (args);
+
+  g_autoptr (UsamModel) model = usam_model_new_from_file (ckpt, USAM_PRECISION_FP32, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  g_autoptr (UsamImage) slices
+    = usam_ais_segment_stack (model, volume, TRUE, 0, &p, USAM_NORMALIZE_MINMAX, NULL, NULL, NULL, &error);
+  ck_assert_msg (slices != NULL, "%s", error ? error->message : "");
+  UsamVolumeMergeParams mp = usam_volume_merge_params_default ();
+  g_autofree guint32 *expected = g_new (guint32, (gsize) w * h * d);
+  guint n = 0;
+  ck_assert (usam_volume_merge (usam_image_get_plane (slices, 0, 0), w, h, d, &mp, expected, &n, NULL, &error));
+  ck_assert_uint_gt (n, 0);
+
+  g_autoptr (UsamImage) written = usam_image_load (out, &error);
+  ck_assert_msg (written != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (usam_image_get_depth (written), d);
+  ck_assert_uint_eq (usam_image_get_width (written), w);
+  for (guint z = 0; z < d; z++)
+    for (guint y = 0; y < h; y++)
+      for (guint x = 0; x < w; x++)
+        ck_assert_uint_eq ((guint32) usam_image_get_value (written, 0, z, y, x, 0),
+                           expected[((gsize) z * h + y) * w + x]);
+
+  const char *with_amg[] = { "segment", "--model", ckpt, "--image", small, "--volume", "--mode", "amg", "--out", out,
+                             NULL };
+  expect_exit (with_amg, 2, "--volume");
+  const char *bad_extent[] = { "segment", "--model", ckpt, "--image", small, "--volume", "--min-z-extent", "0",
+                               "--out", out, NULL };
+  expect_exit (bad_extent, 2, "--min-z-extent");
+}
+END_TEST
+
 /* ---- evaluate ---- */
 
 START_TEST (test_evaluate_known_pair)
@@ -410,6 +479,7 @@ main (void)
   tcase_add_test (tc, test_amg_golden_cli_encoded);
   tcase_add_test (tc, test_ais_perfect_maps);
   tcase_add_test (tc, test_ais_apg_with_decoder);
+  tcase_add_test (tc, test_volume);
   tcase_add_test (tc, test_evaluate_known_pair);
   tcase_add_test (tc, test_errors);
   suite_add_tcase (s, tc);
