@@ -195,6 +195,29 @@ usam_amg_generate (UsamModel *model, UsamEmbedding *embedding, const UsamAmgPara
   return g_steal_pointer (&masks);
 }
 
+void
+usam_amg_select (UsamMaskSet *candidates, const UsamAmgParams *params)
+{
+  g_return_if_fail (candidates != NULL && params != NULL);
+  /* The same float comparisons as usam_amg_generate(). */
+  const float iou_cut = (float) params->pred_iou_thresh;
+  const float stability_cut = (float) params->stability_score_thresh;
+  guint n = usam_mask_set_get_n (candidates);
+  g_autofree gboolean *keep = g_new (gboolean, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    {
+      float iou = usam_mask_set_get_predicted_iou (candidates, i);
+      float stability = usam_mask_set_get_stability_score (candidates, i);
+      keep[i] = !(params->pred_iou_thresh > 0.0 && !(iou > iou_cut))
+                && !(params->stability_score_thresh > 0.0 && !(stability >= stability_cut));
+    }
+  usam_mask_set_filter (candidates, keep);
+  /* The candidates are already ranked by predicted IoU, ties in grid order,
+   * so the greedy NMS visits the survivors in the order it would have. */
+  usam_mask_set_box_nms (candidates, NULL, params->box_nms_thresh);
+  usam_mask_set_sort_by_predicted_iou (candidates);
+}
+
 gboolean
 usam_amg_paint (UsamMaskSet *masks, const UsamAmgParams *params, guint32 *labels, guint *n_objects, GError **error)
 {

@@ -58,6 +58,14 @@ UsamMaskSet *usam_amg_generate (UsamModel *model, UsamEmbedding *embedding, cons
                                 UsamAmgStats *stats, GCancellable *cancellable, UsamProgressFunc progress,
                                 gpointer progress_data, GError **error);
 
+/* The thresholds and box NMS of @params on candidates that
+ * usam_amg_generate() kept all of (pred_iou_thresh and
+ * stability_score_thresh ≤ 0, box_nms_thresh ≥ 1, the same points and
+ * stability_score_offset), in place: the masks usam_amg_generate() with
+ * @params gives, in its order. Lets the thresholds change without decoding
+ * again. */
+void usam_amg_select (UsamMaskSet *candidates, const UsamAmgParams *params);
+
 /* micro-sam's painting of AMG masks: largest first, smaller on top, not
  * exclusive; then components, min_size and the background rule of @params.
  * @labels: width × height of @masks. */

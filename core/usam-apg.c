@@ -158,8 +158,8 @@ usam_apg_point_prompts (const UsamAisMaps *maps, const UsamApgParams *params, fl
 }
 
 UsamMaskSet *
-usam_apg_generate (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps *maps, const UsamApgParams *params,
-                   GCancellable *cancellable, GError **error)
+usam_apg_decode (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps *maps, const UsamApgParams *params,
+                 GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (USAM_IS_MODEL (model) && embedding != NULL && maps != NULL && params != NULL, NULL);
   UsamEmbeddingShape shape;
@@ -218,14 +218,30 @@ usam_apg_generate (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps
           usam_mask_set_add_logits (masks, logits, 0.0f, iou[best], stability, points + 2 * (gsize) (start + k));
         }
     }
+  return g_steal_pointer (&masks);
+}
+
+void
+usam_apg_select (UsamMaskSet *decoded, const UsamApgParams *params)
+{
+  g_return_if_fail (decoded != NULL && params != NULL);
   /* micro-sam keeps masks strictly larger than min_size before the NMS. */
-  guint n = usam_mask_set_get_n (masks);
+  guint n = usam_mask_set_get_n (decoded);
   g_autofree gboolean *keep = g_new (gboolean, MAX (n, 1));
   for (guint i = 0; i < n; i++)
-    keep[i] = usam_mask_set_get_area (masks, i) > params->min_size;
-  usam_mask_set_filter (masks, keep);
-  usam_mask_set_mask_nms (masks, params->nms_thresh);
-  return g_steal_pointer (&masks);
+    keep[i] = usam_mask_set_get_area (decoded, i) > params->min_size;
+  usam_mask_set_filter (decoded, keep);
+  usam_mask_set_mask_nms (decoded, params->nms_thresh);
+}
+
+UsamMaskSet *
+usam_apg_generate (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps *maps, const UsamApgParams *params,
+                   GCancellable *cancellable, GError **error)
+{
+  UsamMaskSet *masks = usam_apg_decode (model, embedding, maps, params, cancellable, error);
+  if (masks)
+    usam_apg_select (masks, params);
+  return masks;
 }
 
 gboolean

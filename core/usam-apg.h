@@ -43,6 +43,14 @@ gboolean usam_apg_point_prompts (const UsamAisMaps *maps, const UsamApgParams *p
 UsamMaskSet *usam_apg_generate (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps *maps,
                                 const UsamApgParams *params, GCancellable *cancellable, GError **error);
 
+/* usam_apg_generate() in two steps: the prompts decoded, one mask each in
+ * the order of the prompts (min_size and nms_thresh unused); then, in
+ * place, micro-sam's size filter and mask NMS. Lets min_size and nms_thresh
+ * change without decoding again (select a copy, usam_mask_set_copy()). */
+UsamMaskSet *usam_apg_decode (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps *maps,
+                              const UsamApgParams *params, GCancellable *cancellable, GError **error);
+void usam_apg_select (UsamMaskSet *decoded, const UsamApgParams *params);
+
 /* micro-sam's painting of APG masks into @labels (width × height). */
 gboolean usam_apg_paint (UsamMaskSet *masks, const UsamApgParams *params, guint32 *labels, guint *n_objects,
                          GError **error);

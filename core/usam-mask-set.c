@@ -50,6 +50,23 @@ usam_mask_set_free (UsamMaskSet *self)
   g_free (self);
 }
 
+UsamMaskSet *
+usam_mask_set_copy (UsamMaskSet *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  UsamMaskSet *copy = usam_mask_set_new (self->width, self->height);
+  g_array_set_size (copy->entries, self->entries->len);
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      const Entry *e = &g_array_index (self->entries, Entry, i);
+      Entry *c = &g_array_index (copy->entries, Entry, i);
+      *c = *e;
+      if (e->bits)
+        c->bits = g_memdup2 (e->bits, (gsize) (e->x1 - e->x0 + 1) * (e->y1 - e->y0 + 1));
+    }
+  return copy;
+}
+
 guint
 usam_mask_set_get_n (UsamMaskSet *self)
 {

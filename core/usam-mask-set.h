@@ -26,6 +26,10 @@ UsamMaskSet *usam_mask_set_new (guint width, guint height);
 void usam_mask_set_free (UsamMaskSet *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsamMaskSet, usam_mask_set_free)
 
+/* A deep copy: lets a caller keep a decoded set and filter copies of it
+ * (usam_auto_segmenter re-runs NMS with other thresholds this way). */
+UsamMaskSet *usam_mask_set_copy (UsamMaskSet *self);
+
 guint usam_mask_set_get_n (UsamMaskSet *self);
 guint usam_mask_set_get_width (UsamMaskSet *self);
 guint usam_mask_set_get_height (UsamMaskSet *self);

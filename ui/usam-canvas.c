@@ -21,6 +21,7 @@ struct _UsamCanvas
   GdkTexture *image_texture; /* rebuilt on plane or contrast changes */
   GdkTexture *objects_texture;
   GdkTexture *current_texture;
+  GdkTexture *automatic_texture;
   GArray *marks; /* UsamMark */
 
   gboolean visible[USAM_N_LAYERS];
@@ -139,6 +140,38 @@ usam_canvas_set_objects (UsamCanvas *self, GPtrArray *objects)
 }
 
 void
+usam_canvas_set_automatic (UsamCanvas *self, const guint32 *labels)
+{
+  g_return_if_fail (USAM_IS_CANVAS (self));
+  g_clear_object (&self->automatic_texture);
+  if (labels && self->width)
+    {
+      gsize n = (gsize) self->width * self->height;
+      guint8 *pixels = g_malloc0 (n * 4);
+      guint32 last = 0;
+      guint8 rgba[4] = { 0 };
+      for (gsize p = 0; p < n; p++)
+        {
+          if (!labels[p])
+            continue;
+          if (labels[p] != last)
+            {
+              /* Offset from the committed objects' colours, so an automatic
+               * object rarely shares the colour of a committed neighbour. */
+              GdkRGBA c;
+              usam_canvas_label_colour (labels[p] * 7 + 3, &c);
+              rgba[0] = (guint8) (c.red * 255), rgba[1] = (guint8) (c.green * 255);
+              rgba[2] = (guint8) (c.blue * 255), rgba[3] = 255;
+              last = labels[p];
+            }
+          memcpy (pixels + p * 4, rgba, 4);
+        }
+      self->automatic_texture = rgba_texture (pixels, self->width, self->height);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
 usam_canvas_set_current (UsamCanvas *self, const guint8 *mask)
 {
   g_return_if_fail (USAM_IS_CANVAS (self));
@@ -190,6 +223,7 @@ usam_canvas_set_plane (UsamCanvas *self, UsamImage *image, guint t, guint z)
   self->height = image ? usam_image_get_height (image) : 0;
   g_clear_object (&self->objects_texture);
   g_clear_object (&self->current_texture);
+  g_clear_object (&self->automatic_texture);
   g_array_set_size (self->marks, 0);
   if (image)
     {
@@ -370,6 +404,7 @@ usam_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       gtk_snapshot_scale (snapshot, (float) self->zoom, (float) self->zoom);
       append_texture_layer (self, snapshot, self->image_texture, USAM_LAYER_IMAGE);
       append_texture_layer (self, snapshot, self->objects_texture, USAM_LAYER_OBJECTS);
+      append_texture_layer (self, snapshot, self->automatic_texture, USAM_LAYER_AUTOMATIC);
       append_texture_layer (self, snapshot, self->current_texture, USAM_LAYER_CURRENT);
       gtk_snapshot_restore (snapshot);
       if (self->visible[USAM_LAYER_PROMPTS])
@@ -639,6 +674,7 @@ usam_canvas_dispose (GObject *object)
   g_clear_object (&self->image_texture);
   g_clear_object (&self->objects_texture);
   g_clear_object (&self->current_texture);
+  g_clear_object (&self->automatic_texture);
   G_OBJECT_CLASS (usam_canvas_parent_class)->dispose (object);
 }
 
@@ -705,6 +741,7 @@ usam_canvas_init (UsamCanvas *self)
     }
   self->opacity[USAM_LAYER_OBJECTS] = 0.45;
   self->opacity[USAM_LAYER_CURRENT] = 0.55;
+  self->opacity[USAM_LAYER_AUTOMATIC] = 0.5;
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);

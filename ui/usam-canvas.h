@@ -1,8 +1,8 @@
 /* usam-canvas.h — the annotator's view of one image plane.
  *
  * Draws, bottom to top: the image (grey, through contrast limits), the
- * committed objects (each label its own colour), the current object, and
- * the prompts. Handles zoom (wheel, pinch, keys), pan (middle or right
+ * committed objects (each label its own colour), an automatic segmentation
+ * being tried, the current object, and the prompts. Handles zoom (wheel, pinch, keys), pan (middle or right
  * drag, or any drag with the pan tool) and fit, and turns pointer input into
  * signals in image pixels according to the tool; what they mean is the
  * window's business.
@@ -34,6 +34,7 @@ typedef enum {
   USAM_LAYER_OBJECTS,
   USAM_LAYER_CURRENT,
   USAM_LAYER_PROMPTS,
+  USAM_LAYER_AUTOMATIC, /* drawn above the committed objects, below the current one */
   USAM_N_LAYERS,
 } UsamLayer;
 
@@ -56,6 +57,10 @@ void usam_canvas_get_value_range (UsamCanvas *self, double *min, double *max);
 
 /* The committed objects of the plane shown (UsamObject), or NULL. */
 void usam_canvas_set_objects (UsamCanvas *self, GPtrArray *objects);
+/* An automatic segmentation not committed yet: a width × height label
+ * image of the plane (0 background), copied, each label its own colour;
+ * NULL clears it. */
+void usam_canvas_set_automatic (UsamCanvas *self, const guint32 *labels);
 /* The object being segmented: a width × height mask of the plane, copied;
  * NULL clears it. */
 void usam_canvas_set_current (UsamCanvas *self, const guint8 *mask);

@@ -641,6 +641,13 @@ usam_runner_has_embedding (UsamRunner *self)
   return plane_embedding (self) != NULL;
 }
 
+UsamEmbedding *
+usam_runner_dup_embedding (UsamRunner *self)
+{
+  UsamEmbedding *embedding = plane_embedding (self);
+  return embedding ? usam_embedding_ref (embedding) : NULL;
+}
+
 void
 usam_runner_cancel (UsamRunner *self)
 {

@@ -37,6 +37,8 @@ void usam_runner_clear_cache (UsamRunner *self);
 
 gboolean usam_runner_is_encoding (UsamRunner *self);
 gboolean usam_runner_has_embedding (UsamRunner *self);
+/* The plane's embedding, or NULL while there is none. */
+UsamEmbedding *usam_runner_dup_embedding (UsamRunner *self);
 /* Stops the embedding in progress; usam_runner_encode() starts it again. */
 void usam_runner_cancel (UsamRunner *self);
 void usam_runner_encode (UsamRunner *self);

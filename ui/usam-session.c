@@ -324,8 +324,8 @@ commit_batch (UsamSession *self, GArray *marks, UsamPrediction *prediction, GErr
 {
   guint h = 0, w = 0;
   usam_prediction_get_size (prediction, &h, &w);
-  UsamProjectEdit *edit = usam_project_edit_new (self->project, usam_session_get_image_id (self), "batch");
-  guint n = 0, mark = 0;
+  g_autoptr (GPtrArray) objects = g_ptr_array_new_with_free_func ((GDestroyNotify) usam_object_unref);
+  guint mark = 0;
   for (guint i = 0; i < usam_prediction_get_n_prompts (prediction); i++, mark++)
     {
       /* Prompt i is the i-th mark that is not a negative point. */
@@ -333,30 +333,25 @@ commit_batch (UsamSession *self, GArray *marks, UsamPrediction *prediction, GErr
         mark++;
       if (mark >= marks->len)
         break;
-      g_autoptr (UsamObject) o
+      UsamObject *o
           = usam_object_new_from_mask (usam_prediction_get_masks (prediction, i), w, h, USAM_OBJECT_SOURCE_PROMPT);
       if (!o)
         continue;
-      o->t = self->t;
-      o->z = self->z;
       usam_object_set_marks (o, &g_array_index (marks, UsamMark, mark), 1);
-      usam_project_edit_add (edit, o);
-      n++;
+      g_ptr_array_add (objects, o);
     }
-  if (n == 0)
+  if (objects->len == 0)
     {
       /* Nothing to undo later: no step at all. */
-      usam_project_edit_free (edit);
       message (self, "Every mask of the batch was empty: nothing was committed.", FALSE);
       return TRUE;
     }
-  if (!usam_project_commit_edit (self->project, edit, error))
+  if (!usam_session_add_objects (self, objects, "batch", error))
     return FALSE;
-  g_autofree char *text = g_strdup_printf ("Committed %u objects of %u prompts (empty masks are skipped).", n,
-                                           usam_prediction_get_n_prompts (prediction));
+  g_autofree char *text = g_strdup_printf ("Committed %u objects of %u prompts (empty masks are skipped).",
+                                           objects->len, usam_prediction_get_n_prompts (prediction));
   message (self, text, FALSE);
   reset_current (self);
-  reload_objects (self);
   current_changed (self);
   return TRUE;
 }
@@ -444,6 +439,12 @@ gboolean
 usam_session_has_embedding (UsamSession *self)
 {
   return usam_runner_has_embedding (self->runner);
+}
+
+UsamEmbedding *
+usam_session_dup_embedding (UsamSession *self)
+{
+  return usam_runner_dup_embedding (self->runner);
 }
 
 void
@@ -664,6 +665,32 @@ usam_session_import_labels (UsamSession *self, const char *path, guint *n_added,
   reset_current (self);
   reload_objects (self);
   current_changed (self);
+  return TRUE;
+}
+
+gboolean
+usam_session_add_objects (UsamSession *self, GPtrArray *objects, const char *what, GError **error)
+{
+  if (!self->image || !self->project)
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Open an image first.");
+      return FALSE;
+    }
+  if (!objects->len)
+    return TRUE; /* no empty step in the history */
+  UsamProjectEdit *edit = usam_project_edit_new (self->project, usam_session_get_image_id (self), what);
+  for (guint i = 0; i < objects->len; i++)
+    {
+      UsamObject *o = g_ptr_array_index (objects, i);
+      o->t = self->t;
+      o->z = self->z;
+      usam_project_edit_add (edit, o);
+    }
+  if (!usam_project_commit_edit (self->project, edit, error))
+    return FALSE;
+  usam_project_set_image_status (self->project, usam_session_get_image_id (self), USAM_IMAGE_STATUS_IN_PROGRESS,
+                                 NULL);
+  reload_objects (self);
   return TRUE;
 }
 

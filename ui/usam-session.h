@@ -52,6 +52,8 @@ UsamModel *usam_session_get_model (UsamSession *self);
 void usam_session_load_model (UsamSession *self, const char *path);
 gboolean usam_session_is_encoding (UsamSession *self);
 gboolean usam_session_has_embedding (UsamSession *self);
+/* The current plane's embedding, or NULL while there is none. */
+UsamEmbedding *usam_session_dup_embedding (UsamSession *self);
 void usam_session_cancel_encoding (UsamSession *self);
 
 /* ---- the current object ---- */
@@ -81,6 +83,10 @@ gboolean usam_session_delete_at (UsamSession *self, guint x, guint y, GError **e
 /* Adds every object of a label image of the image's shape (see
  * usam_project_import_labels()) in one edit. */
 gboolean usam_session_import_labels (UsamSession *self, const char *path, guint *n_added, GError **error);
+
+/* Adds @objects (UsamObject, masks of the current plane, unnumbered) in
+ * one edit named @what: one undo takes them all back. */
+gboolean usam_session_add_objects (UsamSession *self, GPtrArray *objects, const char *what, GError **error);
 
 /* ---- objects and history ---- */
 /* The plane's committed objects, less a picked one being edited. */

@@ -102,8 +102,9 @@ on_layer_opacity (GtkRange *range, UsamToolbar *self)
 static GtkWidget *
 layers_button (UsamToolbar *self)
 {
-  static const char *const names[USAM_N_LAYERS] = { "Image", "Committed objects", "Current object", "Prompts" };
-  static const double opacity[USAM_N_LAYERS] = { 1, 0.45, 0.55, 1 };
+  static const char *const names[USAM_N_LAYERS] = { "Image", "Committed objects", "Current object", "Prompts",
+                                                    "Automatic segmentation" };
+  static const double opacity[USAM_N_LAYERS] = { 1, 0.45, 0.55, 1, 0.5 };
   GtkWidget *grid = gtk_grid_new ();
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);

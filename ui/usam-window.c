@@ -1,5 +1,6 @@
 #include "usam-window.h"
 
+#include "usam-auto-panel.h"
 #include "usam-histogram.h"
 #include "usam-image-display.h"
 #include "usam-toolbar.h"
@@ -15,6 +16,7 @@ struct _UsamWindow
 
   UsamSession *session;
   UsamCanvas *canvas;
+  UsamAutoPanel *auto_panel; /* beside the canvas, hidden until toggled */
 
   GtkLabel *title, *subtitle;
   UsamToolbar *toolbar;
@@ -271,6 +273,13 @@ on_brush (UsamCanvas *canvas, double x0, double y0, double x1, double y1, double
 static void
 on_pick (UsamCanvas *canvas, double x, double y, UsamWindow *self)
 {
+  /* With the automatic panel shown, a click on an automatic object commits it. */
+  g_autoptr (GError) error = NULL;
+  gboolean handled = FALSE;
+  if (!usam_auto_panel_commit_at (self->auto_panel, (guint) x, (guint) y, &handled, &error))
+    show_error (self, error);
+  if (handled)
+    return;
   if (!usam_session_pick (self->session, (guint) x, (guint) y))
     usam_window_show_message (self, "There is no object there.", FALSE);
 }
@@ -546,6 +555,12 @@ usam_window_get_session (UsamWindow *self)
   return self->session;
 }
 
+UsamAutoPanel *
+usam_window_get_auto_panel (UsamWindow *self)
+{
+  return self->auto_panel;
+}
+
 UsamCanvas *
 usam_window_get_canvas (UsamWindow *self)
 {
@@ -707,7 +722,12 @@ usam_window_init (UsamWindow *self)
   GtkWidget *overlay = gtk_overlay_new ();
   gtk_overlay_set_child (GTK_OVERLAY (overlay), GTK_WIDGET (self->canvas));
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay), build_message (self));
-  gtk_box_append (GTK_BOX (box), overlay);
+  self->auto_panel = USAM_AUTO_PANEL (usam_auto_panel_new (self->canvas, self->session));
+  gtk_widget_set_visible (GTK_WIDGET (self->auto_panel), FALSE);
+  GtkWidget *middle = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_box_append (GTK_BOX (middle), overlay);
+  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->auto_panel));
+  gtk_box_append (GTK_BOX (box), middle);
   self->z_row = plane_row (self, "Z", &self->z_scale);
   self->t_row = plane_row (self, "T", &self->t_scale);
   gtk_box_append (GTK_BOX (box), self->z_row);
@@ -727,6 +747,11 @@ usam_window_init (UsamWindow *self)
   g_signal_connect_object (self->session, "state-changed", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "progress", G_CALLBACK (on_progress), self, 0);
   g_signal_connect_object (self->session, "message", G_CALLBACK (on_session_message), self, 0);
+  g_signal_connect_object (self->auto_panel, "message", G_CALLBACK (on_session_message), self, 0);
+  GtkWidget *auto_toggle = gtk_toggle_button_new_with_label ("Automatic");
+  gtk_widget_set_tooltip_text (auto_toggle, "Automatic segmentation (AIS, AMG, APG) in a side panel");
+  g_object_bind_property (auto_toggle, "active", self->auto_panel, "visible", G_BINDING_BIDIRECTIONAL);
+  gtk_header_bar_pack_end (GTK_HEADER_BAR (gtk_window_get_titlebar (GTK_WINDOW (self))), auto_toggle);
 
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

@@ -12,6 +12,7 @@
 
 #include <gtk/gtk.h>
 
+#include "usam-auto-panel.h"
 #include "usam-canvas.h"
 #include "usam-session.h"
 
@@ -38,5 +39,7 @@ const char *usam_window_get_message (UsamWindow *self);
 
 UsamSession *usam_window_get_session (UsamWindow *self);
 UsamCanvas *usam_window_get_canvas (UsamWindow *self);
+/* The automatic segmentation side panel (the "Automatic" toggle shows it). */
+UsamAutoPanel *usam_window_get_auto_panel (UsamWindow *self);
 
 G_END_DECLS
