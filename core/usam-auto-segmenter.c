@@ -1,4 +1,5 @@
 #include "usam-auto-segmenter.h"
+#include "usam-main-context.h"
 
 #include "usam-auto-eval.h"
 #include "usam-error.h"
@@ -347,7 +348,7 @@ proxy_post (double fraction, gpointer user_data)
   ProxyEvent *e = g_new0 (ProxyEvent, 1);
   e->proxy = proxy_ref (p);
   e->fraction = fraction;
-  g_main_context_invoke_full (p->context, G_PRIORITY_DEFAULT, proxy_dispatch, e, proxy_event_free);
+  usam_main_context_post (p->context, proxy_dispatch, e, proxy_event_free);
 }
 
 typedef struct

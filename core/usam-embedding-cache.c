@@ -1,4 +1,5 @@
 #include "usam-embedding-cache.h"
+#include "usam-main-context.h"
 
 #include <string.h>
 
@@ -701,7 +702,7 @@ proxy_post (double fraction, gpointer user_data)
   g_atomic_ref_count_inc (&p->ref);
   e->proxy = p;
   e->fraction = fraction;
-  g_main_context_invoke_full (p->context, G_PRIORITY_DEFAULT, proxy_dispatch, e, proxy_event_free);
+  usam_main_context_post (p->context, proxy_dispatch, e, proxy_event_free);
 }
 
 typedef struct

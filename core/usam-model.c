@@ -4,6 +4,7 @@
 
 #include "usam-ais.h"
 #include "usam-error.h"
+#include "usam-main-context.h"
 
 struct _UsamModel
 {
@@ -622,7 +623,7 @@ progress_proxy_post (double fraction, gpointer user_data)
   ProgressEvent *e = g_new0 (ProgressEvent, 1);
   e->proxy = progress_proxy_ref (p);
   e->fraction = fraction;
-  g_main_context_invoke_full (p->context, G_PRIORITY_DEFAULT, progress_event_dispatch, e, progress_event_free);
+  usam_main_context_post (p->context, progress_event_dispatch, e, progress_event_free);
 }
 
 typedef struct

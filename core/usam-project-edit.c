@@ -102,6 +102,18 @@ usam_project_count_objects (UsamProject *self, gint64 image_id)
   return sqlite3_step (stmt) == SQLITE_ROW ? (guint) sqlite3_column_int (stmt, 0) : 0;
 }
 
+guint
+usam_project_next_label (UsamProject *self, gint64 image_id)
+{
+  /* The same rule as an edit's unnumbered objects, so the two never clash. */
+  g_autoptr (UsamStmt) stmt
+      = usam_project_sql_prepare (self, "SELECT COALESCE (MAX (label), 0) FROM objects WHERE image_id = ?", NULL);
+  if (!stmt)
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, image_id);
+  return sqlite3_step (stmt) == SQLITE_ROW ? (guint) sqlite3_column_int (stmt, 0) + 1 : 1;
+}
+
 /* ---- edits ---- */
 
 UsamProjectEdit *

@@ -92,6 +92,9 @@ char *usam_image_dup_content_hash (UsamImage *image);
  * plane, or all planes when -1. */
 GPtrArray *usam_project_list_objects (UsamProject *self, gint64 image_id, gint t, gint z, GError **error);
 guint usam_project_count_objects (UsamProject *self, gint64 image_id);
+/* A label no object of image @image_id has had, retired ones included: for
+ * one object drawn on several planes (prompt projection through Z). */
+guint usam_project_next_label (UsamProject *self, gint64 image_id);
 
 /* ---- edits ---- */
 

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "usam-embedding-cache.h"
+#include "usam-main-context.h"
 #include "usam-project.h"
 
 /* Neighbouring slices computed ahead: those within AHEAD of the current one,
@@ -359,8 +360,7 @@ post_progress (double fraction, gpointer user_data)
   e->runner = g_object_ref (d->runner);
   e->job = d->job;
   e->fraction = fraction;
-  g_main_context_invoke_full (d->context, G_PRIORITY_DEFAULT, progress_dispatch, e,
-                              (GDestroyNotify) progress_event_free);
+  usam_main_context_post (d->context, progress_dispatch, e, (GDestroyNotify) progress_event_free);
 }
 
 static void
@@ -646,6 +646,12 @@ usam_runner_dup_embedding (UsamRunner *self)
 {
   UsamEmbedding *embedding = plane_embedding (self);
   return embedding ? usam_embedding_ref (embedding) : NULL;
+}
+
+UsamEmbeddingCache *
+usam_runner_dup_cache (UsamRunner *self)
+{
+  return self->cache ? g_object_ref (self->cache) : NULL;
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 
+#include "usam-embedding-cache.h"
 #include "usam-model.h"
 #include "usam-object.h"
 
@@ -39,6 +40,10 @@ gboolean usam_runner_is_encoding (UsamRunner *self);
 gboolean usam_runner_has_embedding (UsamRunner *self);
 /* The plane's embedding, or NULL while there is none. */
 UsamEmbedding *usam_runner_dup_embedding (UsamRunner *self);
+/* The disk cache of the plane's image and model, or NULL (not open yet, a
+ * model without a file, or a cache that failed): other work on the same
+ * volume reads the slices encoded so far from it. */
+UsamEmbeddingCache *usam_runner_dup_cache (UsamRunner *self);
 /* Stops the embedding in progress; usam_runner_encode() starts it again. */
 void usam_runner_cancel (UsamRunner *self);
 void usam_runner_encode (UsamRunner *self);

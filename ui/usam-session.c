@@ -694,6 +694,60 @@ usam_session_add_objects (UsamSession *self, GPtrArray *objects, const char *wha
   return TRUE;
 }
 
+UsamEmbeddingCache *
+usam_session_dup_embedding_cache (UsamSession *self)
+{
+  return usam_runner_dup_cache (self->runner);
+}
+
+UsamObject *
+usam_session_dup_current_object (UsamSession *self, gint64 *retire_id)
+{
+  if (retire_id)
+    *retire_id = 0;
+  if (!self->image || !self->project || !self->current)
+    return NULL;
+  guint w = usam_image_get_width (self->image), h = usam_image_get_height (self->image);
+  UsamObject *object = usam_object_new_from_mask (self->current, w, h, self->current_source);
+  if (!object)
+    return NULL;
+  object->t = self->t;
+  object->z = self->z;
+  object->label = self->picked_label ? self->picked_label
+                                     : usam_project_next_label (self->project, usam_session_get_image_id (self));
+  usam_object_set_marks (object, (const UsamMark *) self->marks->data, self->marks->len);
+  if (retire_id)
+    *retire_id = self->picked_id;
+  return object;
+}
+
+gboolean
+usam_session_add_volume_objects (UsamSession *self, GPtrArray *objects, gint64 retire_id, gboolean clear_current,
+                                 const char *what, GError **error)
+{
+  if (!self->image || !self->project)
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Open an image first.");
+      return FALSE;
+    }
+  g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (self->project, usam_session_get_image_id (self), what);
+  if (retire_id)
+    usam_project_edit_remove (edit, retire_id);
+  for (guint i = 0; i < objects->len; i++)
+    usam_project_edit_add (edit, g_ptr_array_index (objects, i));
+  if (usam_project_edit_is_empty (edit))
+    return TRUE; /* no empty step in the history */
+  if (!usam_project_commit_edit (self->project, g_steal_pointer (&edit), error))
+    return FALSE;
+  usam_project_set_image_status (self->project, usam_session_get_image_id (self), USAM_IMAGE_STATUS_IN_PROGRESS,
+                                 NULL);
+  if (clear_current || (retire_id && retire_id == self->picked_id))
+    reset_current (self);
+  reload_objects (self);
+  current_changed (self);
+  return TRUE;
+}
+
 /* ---- history ---- */
 
 gboolean

@@ -88,6 +88,20 @@ gboolean usam_session_import_labels (UsamSession *self, const char *path, guint 
  * one edit named @what: one undo takes them all back. */
 gboolean usam_session_add_objects (UsamSession *self, GPtrArray *objects, const char *what, GError **error);
 
+/* Prompt projection through Z (usam-projection-bar.h). The image's
+ * embedding cache, or NULL. */
+UsamEmbeddingCache *usam_session_dup_embedding_cache (UsamSession *self);
+/* The current object as an object of the plane, with its prompts and a
+ * label: the picked object's, else a new one (usam_project_next_label());
+ * NULL when there is none. @retire_id, if not NULL, gets the picked
+ * object's row (0: none), which becomes a new version. */
+UsamObject *usam_session_dup_current_object (UsamSession *self, gint64 *retire_id);
+/* Adds @objects (UsamObject with their own t, z and label, on any plane)
+ * and retires the row @retire_id (0: none), in one edit named @what. The
+ * current object is cleared when it is the one retired or @clear_current. */
+gboolean usam_session_add_volume_objects (UsamSession *self, GPtrArray *objects, gint64 retire_id,
+                                          gboolean clear_current, const char *what, GError **error);
+
 /* ---- objects and history ---- */
 /* The plane's committed objects, less a picked one being edited. */
 GPtrArray *usam_session_get_objects (UsamSession *self);

@@ -3,7 +3,9 @@
 #include "usam-auto-panel.h"
 #include "usam-histogram.h"
 #include "usam-image-display.h"
+#include "usam-projection-bar.h"
 #include "usam-toolbar.h"
+#include "usam-train-dialog.h"
 
 #include <math.h>
 
@@ -17,6 +19,7 @@ struct _UsamWindow
   UsamSession *session;
   UsamCanvas *canvas;
   UsamAutoPanel *auto_panel; /* beside the canvas, hidden until toggled */
+  UsamProjectionBar *projection_bar; /* segmenting in a volume, Shift+S */
 
   GtkLabel *title, *subtitle;
   UsamToolbar *toolbar;
@@ -102,7 +105,8 @@ update_state (UsamWindow *self)
   usam_session_get_marks (self->session, &n_marks);
   gboolean current = usam_session_get_current (self->session) != NULL;
   gtk_widget_action_set_enabled (w, "annotator.segment", image && n_marks > 0);
-  gtk_widget_action_set_enabled (w, "annotator.segment-batch", image && n_marks > 0);
+  gboolean volume = image && usam_image_get_depth (usam_session_get_image (self->session)) > 1;
+  gtk_widget_action_set_enabled (w, "annotator.segment-batch", image && (n_marks > 0 || volume));
   gtk_widget_action_set_enabled (w, "annotator.commit", image && current);
   gtk_widget_action_set_enabled (w, "annotator.clear", image && (current || n_marks));
   gtk_widget_action_set_enabled (w, "annotator.undo", usam_session_can_undo (self->session));
@@ -339,7 +343,10 @@ action_segment_batch (GtkWidget *widget, const char *name, GVariant *parameter)
 {
   UsamWindow *self = USAM_WINDOW (widget);
   g_autoptr (GError) error = NULL;
-  if (!usam_session_segment_batch (self->session, &error))
+  UsamImage *image = usam_session_get_image (self->session);
+  /* In a volume Shift+S is μSAM's "segment object in volume". */
+  if (image && usam_image_get_depth (image) > 1 ? !usam_projection_bar_start (self->projection_bar, &error)
+                                                : !usam_session_segment_batch (self->session, &error))
     show_error (self, error);
 }
 
@@ -389,6 +396,12 @@ static void
 action_cancel (GtkWidget *widget, const char *name, GVariant *parameter)
 {
   UsamWindow *self = USAM_WINDOW (widget);
+  /* Escape stops a projection first: it says so in its own bar. */
+  if (usam_projection_bar_is_running (self->projection_bar))
+    {
+      usam_projection_bar_cancel (self->projection_bar);
+      return;
+    }
   usam_session_cancel_encoding (self->session);
   usam_window_show_message (self, "Cancelled the embedding; S computes it again.", FALSE);
 }
@@ -567,6 +580,12 @@ usam_window_get_canvas (UsamWindow *self)
   return self->canvas;
 }
 
+UsamProjectionBar *
+usam_window_get_projection_bar (UsamWindow *self)
+{
+  return self->projection_bar;
+}
+
 
 /* ---- construction ---- */
 
@@ -633,6 +652,8 @@ build_header (UsamWindow *self)
   gtk_actionable_set_action_name (GTK_ACTIONABLE (model), "annotator.choose");
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (model), g_variant_new_int32 (CHOOSE_MODEL));
   gtk_header_bar_pack_start (GTK_HEADER_BAR (header), model);
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (header), text_button ("Train…", "Fine-tune a model on this project's "
+                                                                   "objects or on folders", "annotator.train"));
   gtk_header_bar_pack_end (GTK_HEADER_BAR (header), icon_button ("document-send-symbolic",
                            "Export the labels as TIFF", "annotator.choose", g_variant_new_int32 (CHOOSE_EXPORT)));
   gtk_header_bar_pack_end (GTK_HEADER_BAR (header), icon_button ("insert-object-symbolic",
@@ -708,6 +729,14 @@ action_save_as (GtkWidget *widget, const char *name, GVariant *parameter)
   choose (USAM_WINDOW (widget), CHOOSE_SAVE_AS);
 }
 
+/* The dialog hands its result to the session, which the window follows. */
+static void
+action_train (GtkWidget *widget, const char *name, GVariant *parameter)
+{
+  UsamWindow *self = USAM_WINDOW (widget);
+  gtk_window_present (GTK_WINDOW (usam_train_dialog_new (GTK_WINDOW (self), self->session)));
+}
+
 static void
 usam_window_init (UsamWindow *self)
 {
@@ -732,6 +761,8 @@ usam_window_init (UsamWindow *self)
   self->t_row = plane_row (self, "T", &self->t_scale);
   gtk_box_append (GTK_BOX (box), self->z_row);
   gtk_box_append (GTK_BOX (box), self->t_row);
+  self->projection_bar = USAM_PROJECTION_BAR (usam_projection_bar_new (self->session));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->projection_bar));
   gtk_box_append (GTK_BOX (box), build_status (self));
   gtk_window_set_child (GTK_WINDOW (self), box);
 
@@ -807,6 +838,7 @@ usam_window_class_init (UsamWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "annotator.auto-contrast", NULL, action_auto_contrast);
   gtk_widget_class_install_action (widget_class, "annotator.choose", "i", action_choose);
   gtk_widget_class_install_action (widget_class, "annotator.save-as", NULL, action_save_as);
+  gtk_widget_class_install_action (widget_class, "annotator.train", NULL, action_train);
 
   /* μSAM's keys. */
   bind (widget_class, GDK_KEY_s, 0, "annotator.segment", NULL);

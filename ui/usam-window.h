@@ -3,10 +3,11 @@
  * Wires a UsamSession (what is being annotated) to a UsamCanvas (what is
  * shown) and to the controls around it: tools, the μSAM keys (S segment,
  * C commit, Shift+C clear, Ctrl+Z / Ctrl+Shift+Z undo and redo, N next
- * image, T point polarity), Z and T sliders for volumes and time-lapses,
- * contrast, layers, the embedding's progress with a cancel button, and
- * in-window messages for errors. Every action is a widget action named
- * "annotator.NAME", so buttons, keys and tests drive the same code.
+ * image, T point polarity, Shift+S in a volume: segment in volume), Z and T
+ * sliders for volumes and time-lapses, contrast, layers, the embedding's
+ * progress with a cancel button, and in-window messages for errors. Every
+ * action is a widget action named "annotator.NAME", so buttons, keys and
+ * tests drive the same code.
  */
 #pragma once
 
@@ -14,6 +15,7 @@
 
 #include "usam-auto-panel.h"
 #include "usam-canvas.h"
+#include "usam-projection-bar.h"
 #include "usam-session.h"
 
 G_BEGIN_DECLS
@@ -41,5 +43,7 @@ UsamSession *usam_window_get_session (UsamWindow *self);
 UsamCanvas *usam_window_get_canvas (UsamWindow *self);
 /* The automatic segmentation side panel (the "Automatic" toggle shows it). */
 UsamAutoPanel *usam_window_get_auto_panel (UsamWindow *self);
+/* Segmenting an object through a volume (Shift+S in a volume). */
+UsamProjectionBar *usam_window_get_projection_bar (UsamWindow *self);
 
 G_END_DECLS

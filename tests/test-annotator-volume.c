@@ -1,0 +1,371 @@
+/* test-annotator-volume.c — segmenting an object through a volume from the
+ * annotator (Shift+S in a volume), under Xvfb with a tiny random model.
+ * Its masks mean nothing, so what is checked is the mechanics: the slices
+ * reached are those usam_projection_run() reaches from the same seed, they
+ * become one object (one label) on each slice in one undo step, the bar
+ * says where and why each projection stopped, Continue goes there and
+ * carries the object on, several objects go at once, cancelling adds
+ * nothing, and everything survives saving and reopening. */
+#include "usam-error.h"
+#include "usam-test-util.h"
+#include "usam-window.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define WAIT_SECONDS 300
+
+enum { W = 64, H = 48, D = 6 };
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Runs the main loop until @condition holds; fails the test on timeout. */
+static void
+wait_for (Condition condition, gpointer data, const char *what)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while (!condition (data))
+    {
+      ck_assert_msg (g_get_monotonic_time () < end, "timed out waiting for %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static gboolean
+image_shown (gpointer data)
+{
+  return usam_canvas_get_first_image_frame_time (usam_window_get_canvas (data)) != 0;
+}
+
+static gboolean
+is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+static gboolean
+projection_done (gpointer data)
+{
+  return !usam_projection_bar_is_running (usam_window_get_projection_bar (data));
+}
+
+static gboolean
+projection_done_bar (gpointer data)
+{
+  return !usam_projection_bar_is_running (data);
+}
+
+static void
+settle (void)
+{
+  for (int i = 0; i < 20 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+}
+
+static UsamWindow *
+new_window (void)
+{
+  UsamWindow *window = usam_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_for (is_mapped, window, "the window to appear");
+  return window;
+}
+
+static GPtrArray *
+objects_of (UsamWindow *window)
+{
+  UsamSession *s = usam_window_get_session (window);
+  g_autoptr (GError) error = NULL;
+  GPtrArray *objects
+      = usam_project_list_objects (usam_session_get_project (s), usam_session_get_image_id (s), -1, -1, &error);
+  ck_assert_msg (objects != NULL, "%s", error ? error->message : "");
+  return objects;
+}
+
+static void
+setup_env (void)
+{
+  g_autofree char *data = g_build_filename (usam_test_tmpdir (), "xdg-data", NULL);
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+  g_autofree char *cache = g_build_filename (usam_test_tmpdir (), "xdg-cache", NULL);
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+  ck_assert (gtk_init_check ());
+}
+
+/* A bright disc growing through Z, and a smaller one beside it. */
+static char *
+write_volume (const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsamImage) volume = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, D, 1, &error);
+  ck_assert_msg (volume != NULL, "%s", error ? error->message : "");
+  for (guint z = 0; z < D; z++)
+    {
+      guint16 *p = usam_image_get_plane_mutable (volume, 0, z);
+      for (guint y = 0; y < H; y++)
+        for (guint x = 0; x < W; x++)
+          {
+            double r = 8 + z, a = (x - 20.0) * (x - 20.0) + (y - 24.0) * (y - 24.0);
+            double b = (x - 48.0) * (x - 48.0) + (y - 20.0) * (y - 20.0);
+            p[y * W + x] = a <= r * r ? 3000 : b <= 36 ? 2000 : 300;
+          }
+    }
+  char *path = g_build_filename (usam_test_tmpdir (), name, NULL);
+  ck_assert_msg (usam_image_save_tiff (volume, path, &error), "%s", error ? error->message : "");
+  return path;
+}
+
+static UsamWindow *
+open_volume (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  UsamWindow *window = new_window ();
+  UsamModel *model = usam_model_new_random ("tiny", 3, USAM_PRECISION_FP32, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  usam_window_set_model (window, model);
+  g_object_unref (model);
+  ck_assert_msg (usam_window_open (window, path, &error), "%s", error ? error->message : "");
+  wait_for (image_shown, window, "the volume");
+  ck_assert_uint_eq (usam_image_get_depth (usam_session_get_image (usam_window_get_session (window))), D);
+  return window;
+}
+
+static void
+set_threshold (UsamWindow *window, double iou_threshold)
+{
+  UsamProjectionParams p = usam_projection_params_default ();
+  p.iou_threshold = iou_threshold;
+  usam_projection_bar_set_params (usam_window_get_projection_bar (window), &p);
+}
+
+/* Shift+S, and waits for the projection to end. */
+static void
+project (UsamWindow *window)
+{
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment-batch", NULL));
+  ck_assert (usam_projection_bar_is_running (usam_window_get_projection_bar (window)));
+  wait_for (projection_done, window, "the projection");
+  settle ();
+}
+
+static void
+brush_disc (UsamWindow *window, double x, double y, double r)
+{
+  g_signal_emit_by_name (usam_window_get_canvas (window), "brush", x, y, x, y, r, FALSE);
+}
+
+static guint
+count_label (GPtrArray *objects, guint label, gint z)
+{
+  guint n = 0;
+  for (guint i = 0; i < objects->len; i++)
+    {
+      UsamObject *o = g_ptr_array_index (objects, i);
+      n += o->label == label && (z < 0 || o->z == (guint) z);
+    }
+  return n;
+}
+
+static const char *
+bar_text (UsamWindow *window)
+{
+  return usam_projection_bar_get_text (usam_window_get_projection_bar (window));
+}
+
+/* One prompt, the object through the volume, one undo, redo, save, reopen. */
+START_TEST (test_project_current_object)
+{
+  setup_env ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = write_volume ("projected.tif");
+  g_autofree char *saved = g_build_filename (usam_test_tmpdir (), "projected-saved.usam", NULL);
+  g_autofree guint8 *expected = g_malloc0 ((gsize) D * W * H);
+  UsamProjectionEnd down, up;
+  guint label;
+  {
+    UsamWindow *window = open_volume (path);
+    UsamSession *session = usam_window_get_session (window);
+    usam_session_set_plane (session, 0, 2);
+    ck_assert_uint_eq (usam_session_get_z (session), 2);
+    brush_disc (window, 20, 24, 9);
+    g_autofree guint8 *seed = g_memdup2 (usam_session_get_current (session), W * H);
+    set_threshold (window, 0);
+    project (window);
+
+    /* What the projection alone gives from the same seed. */
+    UsamProjectionParams p = usam_projection_params_default ();
+    p.iou_threshold = 0;
+    g_autoptr (UsamModel) model = g_object_ref (usam_session_get_model (session));
+    ck_assert_msg (usam_projection_run (model, usam_session_get_image (session), 0, 2, seed, &p, NULL, NULL, NULL,
+                                        NULL, NULL, expected, &down, &up, &error),
+                   "%s", error ? error->message : "");
+    g_autoptr (GPtrArray) objects = objects_of (window);
+    guint n = up.last - down.last + 1;
+    ck_assert_uint_eq (objects->len, n);
+    label = ((UsamObject *) g_ptr_array_index (objects, 0))->label;
+    for (guint z = 0; z < D; z++)
+      ck_assert_uint_eq (count_label (objects, label, (gint) z), z >= down.last && z <= up.last);
+    for (guint i = 0; i < objects->len; i++)
+      {
+        UsamObject *o = g_ptr_array_index (objects, i);
+        g_autofree guint8 *mask = g_malloc0 (W * H);
+        ck_assert (usam_object_paint_mask (o, mask, W, H, 1, NULL));
+        ck_assert_msg (memcmp (mask, expected + (gsize) o->z * W * H, W * H) == 0, "slice %u", o->z);
+        ck_assert_int_eq (o->source, o->z == 2 ? USAM_OBJECT_SOURCE_BRUSH : USAM_OBJECT_SOURCE_PROMPT);
+      }
+    /* The current object went into the projection. */
+    ck_assert_ptr_null (usam_session_get_current (session));
+    /* Where and why it stopped. */
+    g_autofree char *range = g_strdup_printf ("object %u: z %u–%u", label, down.last, up.last);
+    ck_assert_msg (strstr (bar_text (window), range), "%s", bar_text (window));
+    ck_assert_msg (strstr (bar_text (window), up.stop == USAM_PROJECTION_STOP_END ? "reached the last slice"
+                                                                                  : "the model found nothing"),
+                   "%s", bar_text (window));
+
+    /* One undo takes the whole projection back, seed included; redo
+     * brings it again. */
+    ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
+    g_autoptr (GPtrArray) undone = objects_of (window);
+    ck_assert_uint_eq (undone->len, 0);
+    ck_assert (!usam_session_can_undo (session));
+    ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.redo", NULL));
+    g_autoptr (GPtrArray) redone = objects_of (window);
+    ck_assert_uint_eq (redone->len, n);
+
+    ck_assert_msg (usam_session_save_as (session, saved, &error), "%s", error ? error->message : "");
+    gtk_window_destroy (GTK_WINDOW (window));
+    settle ();
+  }
+  {
+    UsamWindow *window = new_window ();
+    ck_assert_msg (usam_window_open (window, saved, &error), "%s", error ? error->message : "");
+    wait_for (image_shown, window, "the saved project");
+    g_autoptr (GPtrArray) objects = objects_of (window);
+    ck_assert_uint_eq (objects->len, up.last - down.last + 1);
+    for (guint z = 0; z < D; z++)
+      ck_assert_uint_eq (count_label (objects, label, (gint) z), z >= down.last && z <= up.last);
+    for (guint i = 0; i < objects->len; i++)
+      {
+        UsamObject *o = g_ptr_array_index (objects, i);
+        g_autofree guint8 *mask = g_malloc0 (W * H);
+        ck_assert (usam_object_paint_mask (o, mask, W, H, 1, NULL));
+        ck_assert_msg (memcmp (mask, expected + (gsize) o->z * W * H, W * H) == 0, "reopened slice %u", o->z);
+      }
+    /* The history came along: one undo still takes it all. */
+    ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
+    g_autoptr (GPtrArray) undone = objects_of (window);
+    ck_assert_uint_eq (undone->len, 0);
+    gtk_window_destroy (GTK_WINDOW (window));
+    settle ();
+  }
+}
+END_TEST
+
+/* Two committed objects at once; both stop next to the seed (an IoU
+ * threshold no mask reaches), the bar says so, Continue goes to the first
+ * stop and carries that object on from a correction there; cancelling
+ * adds nothing. */
+START_TEST (test_several_stop_continue_cancel)
+{
+  setup_env ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = write_volume ("stops.tif");
+  UsamWindow *window = open_volume (path);
+  UsamSession *session = usam_window_get_session (window);
+  UsamProjectionBar *bar = usam_window_get_projection_bar (window);
+  usam_session_set_plane (session, 0, 2);
+  brush_disc (window, 20, 24, 9);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.commit", NULL));
+  brush_disc (window, 48, 20, 5);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.commit", NULL));
+  g_autoptr (GPtrArray) committed = objects_of (window);
+  ck_assert_uint_eq (committed->len, 2);
+  guint first = ((UsamObject *) g_ptr_array_index (committed, 0))->label;
+  guint second = ((UsamObject *) g_ptr_array_index (committed, 1))->label;
+
+  set_threshold (window, 1.5);
+  project (window);
+  g_autoptr (GPtrArray) after = objects_of (window);
+  ck_assert_uint_eq (after->len, 2); /* nothing kept beyond the seeds */
+  const char *text = bar_text (window);
+  g_autofree char *one = g_strdup_printf ("object %u: z 2–2; stopped at z=1 going down", first);
+  g_autofree char *two = g_strdup_printf ("object %u: z 2–2; stopped at z=1 going down", second);
+  ck_assert_msg (strstr (text, one) && strstr (text, two), "%s", text);
+  ck_assert_msg (strstr (text, "stopped at z=3 going up"), "%s", text);
+  ck_assert_msg (strstr (text, "< 1.50") || strstr (text, "the model found nothing"), "%s", text);
+
+  /* Continue goes to where the first object was lost... */
+  ck_assert_msg (usam_projection_bar_continue (bar, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (usam_session_get_z (session), 1);
+  g_autofree char *lost = g_strdup_printf ("Object %u was lost on slice z=1", first);
+  ck_assert_msg (strstr (bar_text (window), lost), "%s", bar_text (window));
+  /* ...and from a correction there carries it on under its label. */
+  brush_disc (window, 20, 24, 8);
+  set_threshold (window, 0);
+  ck_assert_msg (usam_projection_bar_continue (bar, &error), "%s", error ? error->message : "");
+  wait_for (projection_done, window, "the continued projection");
+  settle ();
+  g_autoptr (GPtrArray) continued = objects_of (window);
+  ck_assert_uint_eq (count_label (continued, first, 1), 1);
+  ck_assert_uint_eq (count_label (continued, first, 2), 1); /* the committed one stays */
+  ck_assert_uint_eq (count_label (continued, second, -1), 1);
+  for (guint z = 0; z < D; z++)
+    ck_assert_uint_le (count_label (continued, first, (gint) z), 1);
+  ck_assert_uint_ge (continued->len, 4); /* slice 1, and at least 0 or 3 */
+  /* The other stops are left to continue, less those where the object now
+   * is. */
+  ck_assert_msg (usam_projection_bar_continue (bar, &error), "%s", error ? error->message : "");
+  guint next_label = 0, next_z = 0;
+  ck_assert_msg (sscanf (bar_text (window), "Object %u was lost on slice z=%u", &next_label, &next_z) == 2, "%s",
+                 bar_text (window));
+  ck_assert_uint_eq (usam_session_get_z (session), next_z);
+  ck_assert_uint_eq (count_label (continued, next_label, (gint) next_z), 0);
+
+  /* Cancelled at once: the project is as it was. */
+  usam_session_set_plane (session, 0, 2);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment-batch", NULL));
+  ck_assert (usam_projection_bar_is_running (bar));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.cancel", NULL)); /* Escape */
+  wait_for (projection_done, window, "the cancelled projection");
+  settle ();
+  g_autoptr (GPtrArray) cancelled = objects_of (window);
+  ck_assert_uint_eq (cancelled->len, continued->len);
+  for (guint i = 0; i < cancelled->len; i++)
+    ck_assert_int_eq (((UsamObject *) g_ptr_array_index (cancelled, i))->id,
+                      ((UsamObject *) g_ptr_array_index (continued, i))->id);
+  ck_assert_msg (strstr (bar_text (window), "cancelled"), "%s", bar_text (window));
+
+  /* Closing the window while projecting stops it without harm. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment-batch", NULL));
+  g_object_ref (bar);
+  gtk_window_destroy (GTK_WINDOW (window));
+  wait_for (projection_done_bar, bar, "the projection of a closed window");
+  settle ();
+  g_object_unref (bar);
+}
+END_TEST
+
+static Suite *
+annotator_volume_suite (void)
+{
+  Suite *suite = suite_create ("annotator-volume");
+  TCase *tc = tcase_create ("projection");
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_project_current_object);
+  tcase_add_test (tc, test_several_stop_continue_cancel);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
+
+int
+main (void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  /* As test-annotator: no GL, whose drivers LeakSanitizer misreads. */
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+#endif
+  return usam_test_run (annotator_volume_suite ());
+}

@@ -1,0 +1,44 @@
+/* usam-projection-bar.h — "segment object in volume" (Shift+S in a volume).
+ *
+ * Projects objects of the current slice through Z (usam-volume-projector.h)
+ * in the background: the current object when there is one, else every
+ * committed object of the slice at once. The bar shows the progress with a
+ * cancel button; when the projection ends, every slice it reached becomes
+ * an object of the project with the seed's label — one object drawn on
+ * several planes — in one edit, so one undo takes the whole projection
+ * back. Planes where that label already has an object keep it. A cancelled
+ * projection adds nothing.
+ *
+ * The bar then says, per object, which slices it covers and where and why
+ * each direction stopped. Continue goes to the first slice where an object
+ * was lost; the user segments it there, and Continue (or Shift+S) projects
+ * it from there under the same label.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "usam-projection.h"
+#include "usam-session.h"
+
+G_BEGIN_DECLS
+
+#define USAM_TYPE_PROJECTION_BAR (usam_projection_bar_get_type ())
+G_DECLARE_FINAL_TYPE (UsamProjectionBar, usam_projection_bar, USAM, PROJECTION_BAR, GtkBox)
+
+GtkWidget *usam_projection_bar_new (UsamSession *session);
+
+/* Starts projecting; fails (with a message for the user) without a volume,
+ * a model or anything to project, or while a projection runs. */
+gboolean usam_projection_bar_start (UsamProjectionBar *self, GError **error);
+void usam_projection_bar_cancel (UsamProjectionBar *self);
+/* See above; fails when there is nothing to continue. */
+gboolean usam_projection_bar_continue (UsamProjectionBar *self, GError **error);
+/* The prompts and the IoU threshold of the next projection (NULL:
+ * usam_projection_params_default()). */
+void usam_projection_bar_set_params (UsamProjectionBar *self, const UsamProjectionParams *params);
+gboolean usam_projection_bar_is_running (UsamProjectionBar *self);
+/* What the bar says. */
+const char *usam_projection_bar_get_text (UsamProjectionBar *self);
+
+G_END_DECLS
