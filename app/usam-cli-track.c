@@ -4,8 +4,8 @@
  * (--model, --image). */
 #include <stdio.h>
 
-#include "usam-ais-stack.h"
 #include "usam-auto-eval.h"
+#include "usam-auto-tracker.h"
 #include "usam-cli-private.h"
 #include "usam-ctc.h"
 #include "usam-error.h"
@@ -83,37 +83,28 @@ print_progress (double fraction, gpointer user_data)
   fprintf (stderr, "segmenting frames: %3.0f %%\n", 100 * fraction);
 }
 
-/* Per-frame AIS: encoder, AIS decoder, micro-sam's post-processing. */
-static UsamImage *
-segment_frames (UsamCliCommon *common, UsamNormalize normalize, UsamPrecision precision, double *ms_per_frame,
-                GError **error)
+/* Per-frame AIS and linking (usam-auto-tracker.h). */
+static gboolean
+auto_track (UsamCliCommon *common, UsamNormalize normalize, UsamPrecision precision,
+            const UsamTrackingParams *tracking, UsamImage **tracked, GArray **tracks, double *ms_per_frame,
+            GError **error)
 {
   g_autoptr (UsamImage) loaded = usam_image_load (common->image, error);
   if (!loaded)
-    return NULL;
-  if (usam_image_get_frames (loaded) > 1 && usam_image_get_depth (loaded) > 1)
-    {
-      g_set_error (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED, "%s: a 3D time series; --model tracks 2D frames",
-                   common->image);
-      return NULL;
-    }
+    return FALSE;
   g_autoptr (UsamImage) image = pages_as_frames (loaded, error);
   if (!image)
-    return NULL;
+    return FALSE;
   g_autoptr (UsamModel) model = usam_model_new_from_file (common->model, precision, error);
   if (!model)
-    return NULL;
-  UsamAisParams params = usam_ais_params_default ();
+    return FALSE;
+  UsamAutoTrackParams params = usam_auto_track_params_default ();
+  params.normalize = normalize;
+  params.tracking = *tracking;
   /* the thresholds usam evaluate-auto tuned for this checkpoint, if any */
-  if (!usam_ais_params_load_presets (common->model, &params, error) && error && *error)
-    return NULL;
-  gint64 start = g_get_monotonic_time ();
-  g_autoptr (UsamImage) labels
-    = usam_ais_segment_stack (model, image, FALSE, 0, &params, normalize, print_progress, NULL, NULL, error);
-  if (!labels)
-    return NULL;
-  *ms_per_frame = (double) (g_get_monotonic_time () - start) / 1000.0 / usam_image_get_frames (image);
-  return g_steal_pointer (&labels);
+  if (!usam_ais_params_load_presets (common->model, &params.ais, error) && error && *error)
+    return FALSE;
+  return usam_auto_track (model, image, &params, print_progress, NULL, NULL, tracked, tracks, ms_per_frame, error);
 }
 
 int
@@ -149,6 +140,8 @@ usam_cli_track (const char *name, int argc, char **argv)
   int status = USAM_EXIT_USAGE;
   g_autoptr (GError) error = NULL;
   g_autoptr (UsamImage) labels = NULL;
+  g_autoptr (UsamImage) tracked = NULL;
+  g_autoptr (GArray) tracks = NULL;
   double segment_ms = -1;
   if (!parsed)
     goto out;
@@ -188,30 +181,38 @@ usam_cli_track (const char *name, int argc, char **argv)
       if (status != USAM_EXIT_OK)
         goto out;
       status = USAM_EXIT_FAILURE;
-      labels = segment_frames (&common, normalize, precision, &segment_ms, &error);
+      if (!auto_track (&common, normalize, precision, &params, &tracked, &tracks, &segment_ms, &error))
+        {
+          status = usam_cli_failure (name, error);
+          goto out;
+        }
     }
-  if (!labels)
+  if (!labels && !tracked)
     {
       status = usam_cli_failure (name, error);
       goto out;
     }
   {
-    g_autoptr (UsamImage) tracked = NULL;
-    g_autoptr (GArray) tracks = NULL;
-    guint frames = usam_image_get_frames (labels);
+    guint frames = usam_image_get_frames (labels ? labels : tracked);
     gint64 start = g_get_monotonic_time ();
-    if (!usam_tracking_link (labels, &params, &tracked, &tracks, NULL, &error) ||
-        !usam_ctc_result_save (common.out, tracked, (const UsamCtcTrack *) tracks->data, tracks->len, &error))
+    if (!tracked && !usam_tracking_link (labels, &params, &tracked, &tracks, NULL, &error))
       {
         status = usam_cli_failure (name, error);
         goto out;
       }
     double link_ms = (double) (g_get_monotonic_time () - start) / 1000.0 / frames;
+    if (!usam_ctc_result_save (common.out, tracked, (const UsamCtcTrack *) tracks->data, tracks->len, &error))
+      {
+        status = usam_cli_failure (name, error);
+        goto out;
+      }
     guint daughters = 0;
     for (guint i = 0; i < tracks->len; i++)
       daughters += g_array_index (tracks, UsamCtcTrack, i).parent != 0;
-    printf ("%u frames, %u tracks, %u with a parent; linking %.2f ms per frame", frames, tracks->len, daughters,
-            link_ms);
+    printf ("%u frames, %u tracks, %u with a parent", frames, tracks->len, daughters);
+    /* With --model the linking is inside usam_auto_track(), timed with it. */
+    if (labels)
+      printf ("; linking %.2f ms per frame", link_ms);
     if (segment_ms >= 0)
       printf (", segmentation %.0f ms per frame", segment_ms);
     printf ("\n");

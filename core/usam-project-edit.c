@@ -14,6 +14,7 @@ struct _UsamProjectEdit
   char *description;
   GPtrArray *added;  /* UsamObject */
   GArray *removed;   /* gint64 object ids */
+  GArray *tracks;    /* UsamTrackChange */
 };
 
 static const char *const mark_names[] = {
@@ -116,6 +117,12 @@ usam_project_next_label (UsamProject *self, gint64 image_id)
 
 /* ---- edits ---- */
 
+static void
+clear_track_change (gpointer data)
+{
+  g_free (((UsamTrackChange *) data)->name);
+}
+
 UsamProjectEdit *
 usam_project_edit_new (UsamProject *self, gint64 image_id, const char *description)
 {
@@ -125,6 +132,8 @@ usam_project_edit_new (UsamProject *self, gint64 image_id, const char *descripti
   edit->description = g_strdup (description);
   edit->added = g_ptr_array_new_with_free_func ((GDestroyNotify) usam_object_unref);
   edit->removed = g_array_new (FALSE, FALSE, sizeof (gint64));
+  edit->tracks = g_array_new (FALSE, TRUE, sizeof (UsamTrackChange));
+  g_array_set_clear_func (edit->tracks, clear_track_change);
   return edit;
 }
 
@@ -137,6 +146,7 @@ usam_project_edit_free (UsamProjectEdit *edit)
   g_free (edit->description);
   g_ptr_array_unref (edit->added);
   g_array_unref (edit->removed);
+  g_array_unref (edit->tracks);
   g_free (edit);
 }
 
@@ -152,10 +162,25 @@ usam_project_edit_remove (UsamProjectEdit *edit, gint64 object_id)
   g_array_append_val (edit->removed, object_id);
 }
 
+void
+usam_project_edit_set_track (UsamProjectEdit *edit, guint label, const char *name, guint parent)
+{
+  g_return_if_fail (label > 0);
+  UsamTrackChange change = { label, g_strdup (name), parent, FALSE };
+  g_array_append_val (edit->tracks, change);
+}
+
+void
+usam_project_edit_remove_track (UsamProjectEdit *edit, guint label)
+{
+  UsamTrackChange change = { label, NULL, 0, TRUE };
+  g_array_append_val (edit->tracks, change);
+}
+
 gboolean
 usam_project_edit_is_empty (UsamProjectEdit *edit)
 {
-  return edit->added->len == 0 && edit->removed->len == 0;
+  return edit->added->len == 0 && edit->removed->len == 0 && edit->tracks->len == 0;
 }
 
 /* What an undone step had added can never come back once a new step is
@@ -168,12 +193,19 @@ drop_redo (UsamProject *self, gint64 image_id, GError **error)
                  "DELETE FROM objects WHERE id IN (SELECT c.object_id FROM history_changes c JOIN history h "
                  "ON h.id = c.history_id WHERE h.image_id = ?1 AND h.undone = 1 AND c.added = 1)",
                  error);
+  g_autoptr (UsamStmt) tracks
+      = usam_project_sql_prepare (self,
+                 "DELETE FROM tracks WHERE id IN (SELECT c.track_id FROM history_track_changes c JOIN history h "
+                 "ON h.id = c.history_id WHERE h.image_id = ?1 AND h.undone = 1 AND c.added = 1)",
+                 error);
   g_autoptr (UsamStmt) steps = usam_project_sql_prepare (self, "DELETE FROM history WHERE image_id = ?1 AND undone = 1", error);
-  if (!objects || !steps)
+  if (!objects || !tracks || !steps)
     return FALSE;
   sqlite3_bind_int64 (objects, 1, image_id);
+  sqlite3_bind_int64 (tracks, 1, image_id);
   sqlite3_bind_int64 (steps, 1, image_id);
-  return usam_project_sql_step (self, objects, error) && usam_project_sql_step (self, steps, error);
+  return usam_project_sql_step (self, objects, error) && usam_project_sql_step (self, tracks, error)
+         && usam_project_sql_step (self, steps, error);
 }
 
 static gboolean
@@ -293,6 +325,8 @@ write_edit (UsamProject *self, UsamProjectEdit *edit, GError **error)
           || !add_change (self, step_id, o->id, TRUE, error))
         return FALSE;
     }
+  if (!usam_project_write_track_changes (self, step_id, edit->image_id, edit->tracks, error))
+    return FALSE;
   /* Only now that the transaction is sure to go in. */
   for (guint i = 0; i < edit->added->len; i++)
     {
@@ -376,14 +410,22 @@ replay (UsamProject *self, gint64 image_id, gboolean redo, char **description, G
       "UPDATE objects SET alive = CASE WHEN c.added = ?2 THEN 1 ELSE 0 END "
       "FROM history_changes c WHERE c.history_id = ?1 AND c.object_id = objects.id",
       error);
+  g_autoptr (UsamStmt) flip_tracks = usam_project_sql_prepare (
+      self,
+      "UPDATE tracks SET alive = CASE WHEN c.added = ?2 THEN 1 ELSE 0 END "
+      "FROM history_track_changes c WHERE c.history_id = ?1 AND c.track_id = tracks.id",
+      error);
   g_autoptr (UsamStmt) mark = usam_project_sql_prepare (self, "UPDATE history SET undone = ?2 WHERE id = ?1", error);
-  if (!flip || !mark)
+  if (!flip || !flip_tracks || !mark)
     return usam_project_sql_rollback (self);
   sqlite3_bind_int64 (flip, 1, step);
   sqlite3_bind_int (flip, 2, redo ? 1 : 0);
+  sqlite3_bind_int64 (flip_tracks, 1, step);
+  sqlite3_bind_int (flip_tracks, 2, redo ? 1 : 0);
   sqlite3_bind_int64 (mark, 1, step);
   sqlite3_bind_int (mark, 2, redo ? 0 : 1);
-  if (!usam_project_sql_step (self, flip, error) || !usam_project_sql_step (self, mark, error))
+  if (!usam_project_sql_step (self, flip, error) || !usam_project_sql_step (self, flip_tracks, error)
+      || !usam_project_sql_step (self, mark, error))
     return usam_project_sql_rollback (self);
   if (!usam_project_sql_commit (self, error))
     return FALSE;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "usam-error.h"
+#include "usam-project-private.h"
 
 static int
 compare_ids (const void *a, const void *b)
@@ -32,6 +33,12 @@ image_shape (UsamProject *self, gint64 image_id, UsamProjectImage **out, GError 
 UsamImage *
 usam_project_render_labels (UsamProject *self, gint64 image_id, GError **error)
 {
+  return usam_project_render_labels_full (self, image_id, FALSE, error);
+}
+
+UsamImage *
+usam_project_render_labels_full (UsamProject *self, gint64 image_id, gboolean keep, GError **error)
+{
   g_autoptr (UsamProjectImage) im = NULL;
   if (!image_shape (self, image_id, &im, error))
     return NULL;
@@ -39,7 +46,7 @@ usam_project_render_labels (UsamProject *self, gint64 image_id, GError **error)
   if (!objects)
     return NULL;
   /* Exported ids are consecutive, so the smallest type that holds them. */
-  gboolean wide = objects->len > G_MAXUINT16;
+  gboolean wide = keep || objects->len > G_MAXUINT16;
   g_autoptr (UsamImage) labels = usam_image_new (wide ? USAM_PIXEL_TYPE_U32 : USAM_PIXEL_TYPE_U16, im->width,
                                                  im->height, 1, MAX (im->depth, 1), MAX (im->frames, 1), error);
   if (!labels)
@@ -58,7 +65,7 @@ usam_project_render_labels (UsamProject *self, gint64 image_id, GError **error)
             UsamObject *o = g_ptr_array_index (objects, i);
             if (o->t != pt || o->z != pz)
               continue;
-            if (!usam_object_paint_labels (o, scratch, im->width, im->height, i + 1, error))
+            if (!usam_object_paint_labels (o, scratch, im->width, im->height, keep ? o->label : i + 1, error))
               return NULL;
             any = TRUE;
           }
@@ -86,6 +93,18 @@ usam_project_import_labels (UsamProject *self, gint64 image_id, UsamImage *label
 {
   if (n_added)
     *n_added = 0;
+  g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (self, image_id, "import labels");
+  if (!usam_project_edit_add_label_image (edit, self, image_id, labels, FALSE, 0, n_added, error))
+    return FALSE;
+  if (usam_project_edit_is_empty (edit))
+    return TRUE;
+  return usam_project_commit_edit (self, g_steal_pointer (&edit), error);
+}
+
+gboolean
+usam_project_edit_add_label_image (UsamProjectEdit *edit, UsamProject *self, gint64 image_id, UsamImage *labels,
+                                   gboolean keep, guint offset, guint *n_added, GError **error)
+{
   g_autoptr (UsamProjectImage) im = NULL;
   if (!image_shape (self, image_id, &im, error))
     return FALSE;
@@ -107,7 +126,6 @@ usam_project_import_labels (UsamProject *self, gint64 image_id, UsamImage *label
                    h, depth, frames, im->width, im->height, im->depth, im->frames);
       return FALSE;
     }
-  g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (self, image_id, "import labels");
   gsize plane = (gsize) w * h;
   g_autofree guint32 *ids = g_new (guint32, plane);
   for (guint t = 0; t < frames; t++)
@@ -154,13 +172,13 @@ usam_project_import_labels (UsamProject *self, gint64 image_id, UsamImage *label
             g_autoptr (UsamObject) o = usam_object_new (rle, &box, area, USAM_OBJECT_SOURCE_IMPORTED);
             o->t = t;
             o->z = z;
+            if (keep)
+              o->label = order[i] + offset;
             usam_project_edit_add (edit, o);
           }
         g_hash_table_unref (boxes);
         if (n_added)
           *n_added += n;
       }
-  if (usam_project_edit_is_empty (edit))
-    return TRUE;
-  return usam_project_commit_edit (self, g_steal_pointer (&edit), error);
+  return TRUE;
 }

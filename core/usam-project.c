@@ -13,7 +13,7 @@
 G_DEFINE_FINAL_TYPE (UsamProject, usam_project, G_TYPE_OBJECT)
 
 /* Schema migrations: entry i takes a project from version i to i + 1.
- * Later issues append here (a lineage table for tracking, 3D objects)
+ * Later issues append here (3D objects, …)
  * and bump USAM_PROJECT_SCHEMA_VERSION; never edit a released step. */
 static const char *const migrations[] = {
   /* 0 → 1 */
@@ -61,6 +61,22 @@ static const char *const migrations[] = {
   "  added INTEGER NOT NULL);"
   "CREATE INDEX history_changes_by_history ON history_changes (history_id);"
   "CREATE INDEX history_changes_by_object ON history_changes (object_id);",
+  /* 1 → 2: tracks of a time-lapse (usam-project-tracks.c). An object's
+   * label is its track; a row here only adds a name and a parent. Rows are
+   * versions like objects, so edits to them undo the same way. */
+  "CREATE TABLE tracks ("
+  "  id INTEGER PRIMARY KEY,"
+  "  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+  "  label INTEGER NOT NULL,"
+  "  name TEXT,"
+  "  parent INTEGER NOT NULL DEFAULT 0,"
+  "  alive INTEGER NOT NULL DEFAULT 1);"
+  "CREATE INDEX tracks_by_image ON tracks (image_id, alive, label);"
+  "CREATE TABLE history_track_changes ("
+  "  history_id INTEGER NOT NULL REFERENCES history (id) ON DELETE CASCADE,"
+  "  track_id INTEGER NOT NULL REFERENCES tracks (id) ON DELETE CASCADE,"
+  "  added INTEGER NOT NULL);"
+  "CREATE INDEX history_track_changes_by_history ON history_track_changes (history_id);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == USAM_PROJECT_SCHEMA_VERSION);

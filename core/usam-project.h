@@ -23,7 +23,7 @@ G_BEGIN_DECLS
 
 /* The newest schema this build reads and writes; older files are migrated
  * when opened. */
-#define USAM_PROJECT_SCHEMA_VERSION 1
+#define USAM_PROJECT_SCHEMA_VERSION 2
 
 typedef enum {
   USAM_IMAGE_STATUS_TODO,
@@ -111,6 +111,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsamProjectEdit, usam_project_edit_free)
 void usam_project_edit_add (UsamProjectEdit *edit, UsamObject *object);
 /* Retires the object whose row is @object_id. */
 void usam_project_edit_remove (UsamProjectEdit *edit, gint64 object_id);
+/* Gives track @label (> 0) the name @name (NULL: none) and the parent
+ * track @parent (0: none), as a new version of its row. */
+void usam_project_edit_set_track (UsamProjectEdit *edit, guint label, const char *name, guint parent);
+/* Retires track @label's row (its objects are removed separately). */
+void usam_project_edit_remove_track (UsamProjectEdit *edit, guint label);
 gboolean usam_project_edit_is_empty (UsamProjectEdit *edit);
 
 /* Writes @edit in one transaction, consuming it; an empty edit writes
@@ -146,5 +151,61 @@ gboolean usam_project_export_labels (UsamProject *self, gint64 image_id, const c
  * @n_added, when not NULL, gets how many. */
 gboolean usam_project_import_labels (UsamProject *self, gint64 image_id, UsamImage *labels, guint *n_added,
                                      GError **error);
+
+/* ---- tracks of a time-lapse (usam-project-tracks.c) ----
+ *
+ * A track is a label: the objects that share it over the frames. It may
+ * have a name and a parent track (the cell it divided from). Every change
+ * below is one edit, undone and redone with the objects. */
+
+typedef struct
+{
+  guint label;
+  char *name;   /* NULL when it has none */
+  guint parent; /* 0: none, or a track that has objects */
+  guint begin, end; /* first and last frame with an object */
+  guint n_frames;   /* frames with an object: end − begin + 1 unless it skips some */
+} UsamProjectTrack;
+
+void usam_project_track_free (UsamProjectTrack *track);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsamProjectTrack, usam_project_track_free)
+
+/* Every label of image @image_id with at least one object, by label. */
+GPtrArray *usam_project_list_tracks (UsamProject *self, gint64 image_id, GError **error);
+/* NULL when @label has no objects. */
+UsamProjectTrack *usam_project_get_track (UsamProject *self, gint64 image_id, guint label, GError **error);
+gboolean usam_project_set_track_name (UsamProject *self, gint64 image_id, guint label, const char *name,
+                                      GError **error);
+/* Fails with USAM_ERROR_INVALID_ARGUMENT when @parent (0: none) has no
+ * objects or the link would make a cycle. */
+gboolean usam_project_set_track_parent (UsamProject *self, gint64 image_id, guint label, guint parent,
+                                        GError **error);
+/* Removes every object of track @label and its row; its daughters lose
+ * their parent. */
+gboolean usam_project_delete_track (UsamProject *self, gint64 image_id, guint label, GError **error);
+/* A division at frame @t: track @label ends at t − 1 and the tracks
+ * @daughter_a and @daughter_b (both present at @t) become its daughters.
+ * A daughter that is @label itself — the tracker followed one daughter
+ * under the mother's label — moves to a new track from @t on; otherwise
+ * the mother's objects from @t on are removed. */
+gboolean usam_project_mark_division (UsamProject *self, gint64 image_id, guint label, guint t, guint daughter_a,
+                                     guint daughter_b, GError **error);
+/* Writes image @image_id's objects and tracks as a CTC result in @dir
+ * (usam_ctc_result_save(); labels are the track labels). Fails with
+ * USAM_ERROR_UNSUPPORTED when a track skips a frame. */
+gboolean usam_project_export_ctc (UsamProject *self, gint64 image_id, const char *dir, GError **error);
+/* Adds the objects of @labels (by track label, image @image_id's shape)
+ * and the track table @tracks (UsamCtcTrack: label, parent) in one edit
+ * named @what, shifting labels past existing ones as
+ * usam_project_import_ctc() does. */
+gboolean usam_project_add_tracks (UsamProject *self, gint64 image_id, UsamImage *labels, GArray *tracks,
+                                  const char *what, GError **error);
+/* Adds a CTC result (DIR/maskTTT.tif, DIR/res_track.txt) or ground truth
+ * (DIR/man_trackTTT.tif and DIR/man_track.txt, or the same in DIR/TRA) as
+ * objects and tracks, in one edit. Labels keep their numbers when the image
+ * has none yet, and are shifted past the existing ones otherwise.
+ * @n_tracks, when not NULL, gets how many tracks came in. */
+gboolean usam_project_import_ctc (UsamProject *self, gint64 image_id, const char *dir, guint *n_tracks,
+                                  GError **error);
 
 G_END_DECLS

@@ -23,6 +23,8 @@ usam_projection_stop_to_string (UsamProjectionStop stop)
       return "IoU below threshold";
     case USAM_PROJECTION_STOP_CANCELLED:
       return "cancelled";
+    case USAM_PROJECTION_STOP_MET:
+      return "filled its half of the gap";
     default:
       return "unknown";
     }
@@ -152,20 +154,22 @@ predict_slice (const Ctx *c, guint z, const guint8 *prev, const float *prev_logi
   return TRUE;
 }
 
-/* One direction (@dir = ±1) from the seed; fills @end. */
+/* One direction from slice @from towards slice @limit (inclusive), starting
+ * from @from's mask in @masks and @start_logits; fills @end, which says
+ * @reached when @limit was kept. */
 static gboolean
-project (const Ctx *c, guint z_seed, int dir, const float *seed_logits, guint8 *masks, guint *visited, guint total,
-         UsamProgressFunc progress, gpointer progress_data, UsamProjectionEnd *end, GError **error)
+project (const Ctx *c, guint from, guint limit, const float *start_logits, UsamProjectionStop reached, guint8 *masks,
+         guint *visited, UsamProgressFunc progress, gpointer progress_data, UsamProjectionEnd *end, GError **error)
 {
   gsize plane = (gsize) c->w * c->h, nl = (gsize) c->low * c->low;
-  g_autofree float *prev_logits = g_memdup2 (seed_logits, nl * sizeof (float));
+  g_autofree float *prev_logits = g_memdup2 (start_logits, nl * sizeof (float));
   g_autofree float *logits = g_new (float, nl);
   g_autofree guint8 *mask = g_new (guint8, plane);
-  *end = (UsamProjectionEnd) { USAM_PROJECTION_STOP_END, z_seed, z_seed, NAN };
-  guint z = z_seed;
-  while (dir < 0 ? z > 0 : z + 1 < c->depth)
+  *end = (UsamProjectionEnd) { reached, from, from, NAN };
+  guint z = from;
+  while (z != limit)
     {
-      guint next = dir < 0 ? z - 1 : z + 1;
+      guint next = limit < z ? z - 1 : z + 1;
       g_autoptr (GError) local = NULL;
       if (g_cancellable_is_cancelled (c->cancellable))
         {
@@ -184,7 +188,7 @@ project (const Ctx *c, guint z_seed, int dir, const float *seed_logits, guint8 *
         }
       (*visited)++;
       if (progress)
-        progress ((double) *visited / total, progress_data);
+        progress ((double) *visited / c->depth, progress_data);
       if (mask_area (c, mask) == 0)
         {
           *end = (UsamProjectionEnd) { USAM_PROJECTION_STOP_EMPTY, z, next, 0 };
@@ -207,39 +211,146 @@ project (const Ctx *c, guint z_seed, int dir, const float *seed_logits, guint8 *
   return TRUE;
 }
 
+/* The middle slice @m of a gap, from the neighbours its halves reached. */
+static gboolean
+fill_middle (const Ctx *c, guint m, UsamProjectionGap *gap, guint8 *masks, guint *visited, UsamProgressFunc progress,
+             gpointer progress_data, GError **error)
+{
+  gsize plane = (gsize) c->w * c->h, nl = (gsize) c->low * c->low;
+  UsamProjectionEnd *ends[2] = { NULL, NULL };
+  guint n = 0;
+  if (gap->up.stop == USAM_PROJECTION_STOP_MET && gap->up.last + 1 == m)
+    ends[n++] = &gap->up;
+  if (gap->down.stop == USAM_PROJECTION_STOP_MET && gap->down.last == m + 1)
+    ends[n++] = &gap->down;
+  if (n == 0)
+    return TRUE;
+  if (g_cancellable_is_cancelled (c->cancellable))
+    {
+      for (guint i = 0; i < n; i++)
+        ends[i]->stop = USAM_PROJECTION_STOP_CANCELLED;
+      return TRUE;
+    }
+  /* As μSAM: the union of the neighbours, given afresh — neither side's
+   * logits speak for the other. */
+  g_autofree guint8 *prompt = g_malloc0 (plane);
+  for (guint i = 0; i < n; i++)
+    for (gsize j = 0; j < plane; j++)
+      prompt[j] |= masks[ends[i]->last * plane + j];
+  g_autofree float *prompt_logits = g_new (float, nl);
+  g_autofree float *logits = g_new (float, nl);
+  g_autofree guint8 *mask = g_new (guint8, plane);
+  mask_to_logits (c, prompt, prompt_logits);
+  g_autoptr (GError) local = NULL;
+  if (!predict_slice (c, m, prompt, prompt_logits, mask, logits, &local))
+    {
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          for (guint i = 0; i < n; i++)
+            ends[i]->stop = USAM_PROJECTION_STOP_CANCELLED;
+          return TRUE;
+        }
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "projecting to slice %u: ", m);
+      return FALSE;
+    }
+  (*visited)++;
+  if (progress)
+    progress ((double) *visited / c->depth, progress_data);
+  double iou = 0;
+  for (guint i = 0; i < n; i++)
+    iou = MAX (iou, mask_iou (c, masks + ends[i]->last * plane, mask));
+  UsamProjectionStop stop = mask_area (c, mask) == 0 ? USAM_PROJECTION_STOP_EMPTY
+                            : iou < c->p->iou_threshold ? USAM_PROJECTION_STOP_IOU
+                                                        : USAM_PROJECTION_STOP_MET;
+  for (guint i = 0; i < n; i++)
+    {
+      ends[i]->stop = stop;
+      ends[i]->stop_slice = m;
+      if (stop == USAM_PROJECTION_STOP_MET)
+        ends[i]->last = m;
+      else
+        ends[i]->stop_iou = stop == USAM_PROJECTION_STOP_EMPTY ? 0 : iou;
+    }
+  if (stop == USAM_PROJECTION_STOP_MET)
+    for (gsize j = 0; j < plane; j++)
+      masks[m * plane + j] = mask[j] != 0;
+  return TRUE;
+}
+
+gboolean
+usam_projection_run_multi (UsamModel *model, UsamImage *volume, guint t, guint n_seeds, const guint *z_seeds,
+                           const guint8 *const *seed_masks, const UsamProjectionParams *params,
+                           UsamProjectionEmbedFunc embed, gpointer embed_data, UsamProgressFunc progress,
+                           gpointer progress_data, GCancellable *cancellable, guint8 *masks, UsamProjectionEnd *down,
+                           UsamProjectionEnd *up, UsamProjectionGap *gaps, GError **error)
+{
+  Ctx c = { model, volume, t, usam_image_get_width (volume), usam_image_get_height (volume),
+            usam_image_get_depth (volume), 4 * usam_model_get_embedding_size (model), params, embed, embed_data,
+            cancellable };
+  gboolean ascending = n_seeds > 0;
+  for (guint i = 0; i < n_seeds; i++)
+    ascending = ascending && z_seeds[i] < c.depth && (i == 0 || z_seeds[i - 1] < z_seeds[i]);
+  if (t >= usam_image_get_frames (volume) || !ascending || !(params->iou_threshold >= 0) ||
+      !(params->box_margin >= 0) || params->prompts == 0 ||
+      (params->prompts & ~(USAM_PROJECTION_BOX | USAM_PROJECTION_MASK | USAM_PROJECTION_POINTS)))
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                   "projection: %u seed slice%s from %u of frame %u of a %u-slice, %u-frame volume; prompts 0x%x, "
+                   "margin %g, IoU threshold %g",
+                   n_seeds, n_seeds == 1 ? "" : "s", n_seeds ? z_seeds[0] : 0, t, c.depth,
+                   usam_image_get_frames (volume), params->prompts, params->box_margin, params->iou_threshold);
+      return FALSE;
+    }
+  gsize plane = (gsize) c.w * c.h;
+  memset (masks, 0, plane * c.depth);
+  for (guint i = 0; i < n_seeds; i++)
+    {
+      guint8 *dest = masks + z_seeds[i] * plane;
+      for (gsize j = 0; j < plane; j++)
+        dest[j] = seed_masks[i][j] != 0;
+      if (mask_area (&c, dest) == 0)
+        {
+          g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "projection: the mask on slice %u is empty",
+                       z_seeds[i]);
+          return FALSE;
+        }
+    }
+  g_autofree float *lower_logits = g_new (float, (gsize) c.low * c.low);
+  g_autofree float *upper_logits = g_new (float, (gsize) c.low * c.low);
+  guint visited = n_seeds, first = z_seeds[0], last = z_seeds[n_seeds - 1];
+  mask_to_logits (&c, masks + first * plane, lower_logits);
+  if (!project (&c, first, 0, lower_logits, USAM_PROJECTION_STOP_END, masks, &visited, progress, progress_data, down,
+                error))
+    return FALSE;
+  for (guint i = 0; i + 1 < n_seeds; i++)
+    {
+      UsamProjectionGap gap = { .lower = z_seeds[i], .upper = z_seeds[i + 1] };
+      /* the lower half is the lower seed's, the upper half the upper
+       * seed's; an odd gap's middle slice is both's */
+      guint n = gap.upper - gap.lower - 1, half = n / 2;
+      mask_to_logits (&c, masks + gap.lower * plane, lower_logits);
+      mask_to_logits (&c, masks + gap.upper * plane, upper_logits);
+      if (!project (&c, gap.lower, gap.lower + half, lower_logits, USAM_PROJECTION_STOP_MET, masks, &visited,
+                    progress, progress_data, &gap.up, error) ||
+          !project (&c, gap.upper, gap.upper - half, upper_logits, USAM_PROJECTION_STOP_MET, masks, &visited,
+                    progress, progress_data, &gap.down, error))
+        return FALSE;
+      if (n % 2 && !fill_middle (&c, gap.lower + half + 1, &gap, masks, &visited, progress, progress_data, error))
+        return FALSE;
+      if (gaps)
+        gaps[i] = gap;
+    }
+  mask_to_logits (&c, masks + last * plane, upper_logits);
+  return project (&c, last, c.depth - 1, upper_logits, USAM_PROJECTION_STOP_END, masks, &visited, progress,
+                  progress_data, up, error);
+}
+
 gboolean
 usam_projection_run (UsamModel *model, UsamImage *volume, guint t, guint z_seed, const guint8 *seed_mask,
                      const UsamProjectionParams *params, UsamProjectionEmbedFunc embed, gpointer embed_data,
                      UsamProgressFunc progress, gpointer progress_data, GCancellable *cancellable, guint8 *masks,
                      UsamProjectionEnd *down, UsamProjectionEnd *up, GError **error)
 {
-  Ctx c = { model, volume, t, usam_image_get_width (volume), usam_image_get_height (volume),
-            usam_image_get_depth (volume), 4 * usam_model_get_embedding_size (model), params, embed, embed_data,
-            cancellable };
-  if (t >= usam_image_get_frames (volume) || z_seed >= c.depth || !(params->iou_threshold >= 0) ||
-      !(params->box_margin >= 0) || params->prompts == 0 ||
-      (params->prompts & ~(USAM_PROJECTION_BOX | USAM_PROJECTION_MASK | USAM_PROJECTION_POINTS)))
-    {
-      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
-                   "projection: slice %u of frame %u of a %u-slice, %u-frame volume; prompts 0x%x, margin %g, IoU "
-                   "threshold %g",
-                   z_seed, t, c.depth, usam_image_get_frames (volume), params->prompts, params->box_margin,
-                   params->iou_threshold);
-      return FALSE;
-    }
-  gsize plane = (gsize) c.w * c.h;
-  memset (masks, 0, plane * c.depth);
-  for (gsize i = 0; i < plane; i++)
-    masks[z_seed * plane + i] = seed_mask[i] != 0;
-  if (mask_area (&c, masks + z_seed * plane) == 0)
-    {
-      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "projection: the mask on slice %u is empty",
-                   z_seed);
-      return FALSE;
-    }
-  g_autofree float *seed_logits = g_new (float, (gsize) c.low * c.low);
-  mask_to_logits (&c, masks + z_seed * plane, seed_logits);
-  guint visited = 1;
-  return project (&c, z_seed, -1, seed_logits, masks, &visited, c.depth, progress, progress_data, down, error) &&
-         project (&c, z_seed, +1, seed_logits, masks, &visited, c.depth, progress, progress_data, up, error);
+  return usam_projection_run_multi (model, volume, t, 1, &z_seed, &seed_mask, params, embed, embed_data, progress,
+                                    progress_data, cancellable, masks, down, up, NULL, error);
 }

@@ -17,6 +17,20 @@
  * drops below iou_threshold (that slice is not kept: the user sees where and
  * why it stopped and can correct and continue from there), or when cancelled
  * (what was done is kept).
+ *
+ * An object may be seeded on several slices (usam_projection_run_multi()):
+ * as μSAM's segment_mask_in_volume, it is projected downwards from the
+ * lowest seed and upwards from the highest, and each gap between two
+ * consecutive seeds is filled from both ends towards the middle — upwards
+ * from the lower seed over the lower half, downwards from the upper seed
+ * over the upper half. A gap with an odd number of slices has a middle
+ * slice at the same distance from both seeds; as μSAM, it is prompted from
+ * the union of its two neighbours' masks (or from the one neighbour a half
+ * reached), given afresh as the mask input, and kept when its IoU with
+ * either neighbour reaches the threshold. Unlike μSAM, which fills gaps
+ * without a stopping criterion, each half of a gap stops at the IoU
+ * threshold too: a slice between two seeds that no longer looks like its
+ * neighbour is as suspect there as outside, and the user is told where.
  */
 #pragma once
 
@@ -35,6 +49,7 @@ typedef enum {
   USAM_PROJECTION_STOP_EMPTY,     /* the model found nothing */
   USAM_PROJECTION_STOP_IOU,       /* the object changed too much */
   USAM_PROJECTION_STOP_CANCELLED, /* the cancellable was triggered */
+  USAM_PROJECTION_STOP_MET,       /* filled its half of a gap between two seeds */
 } UsamProjectionStop;
 
 const char *usam_projection_stop_to_string (UsamProjectionStop stop);
@@ -58,6 +73,18 @@ typedef struct
   double stop_iou; /* IoU at stop_slice (IOU, EMPTY), else NaN */
 } UsamProjectionEnd;
 
+/* A gap between two consecutive seed slices of usam_projection_run_multi().
+ * @up went upwards from @lower, @down downwards from @upper; a half that
+ * filled its part ends USAM_PROJECTION_STOP_MET, its last slice the middle
+ * slice when that was kept (then both halves' last), else the end of its
+ * half. A rejected middle slice is the stop_slice of the halves that reached
+ * it. For adjacent seeds both end MET at their seed. */
+typedef struct
+{
+  guint lower, upper;
+  UsamProjectionEnd up, down;
+} UsamProjectionGap;
+
 /* Gives the embedding of slice @z (a cache, or the model); NULL with @error
  * on failure. */
 typedef UsamEmbedding *(*UsamProjectionEmbedFunc) (guint z, gpointer user_data, GCancellable *cancellable,
@@ -74,5 +101,17 @@ gboolean usam_projection_run (UsamModel *model, UsamImage *volume, guint t, guin
                               const UsamProjectionParams *params, UsamProjectionEmbedFunc embed, gpointer embed_data,
                               UsamProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
                               guint8 *masks, UsamProjectionEnd *down, UsamProjectionEnd *up, GError **error);
+
+/* The same for one object seeded on @n_seeds slices @z_seeds (strictly
+ * ascending) with @seed_masks: @down is where the projection below the lowest
+ * seed ended, @up above the highest, and @gaps (n_seeds − 1 of them, may be
+ * NULL when n_seeds is 1) how each gap was filled. The seeds' slices in
+ * @masks are the seeds. usam_projection_run() is this with one seed. */
+gboolean usam_projection_run_multi (UsamModel *model, UsamImage *volume, guint t, guint n_seeds, const guint *z_seeds,
+                                    const guint8 *const *seed_masks, const UsamProjectionParams *params,
+                                    UsamProjectionEmbedFunc embed, gpointer embed_data, UsamProgressFunc progress,
+                                    gpointer progress_data, GCancellable *cancellable, guint8 *masks,
+                                    UsamProjectionEnd *down, UsamProjectionEnd *up, UsamProjectionGap *gaps,
+                                    GError **error);
 
 G_END_DECLS

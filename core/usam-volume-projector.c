@@ -9,10 +9,11 @@
 
 typedef struct
 {
-  guint z;
-  guint8 *mask;  /* the seed, width × height */
-  guint8 *masks; /* after a run: depth × width × height */
+  GArray *z;       /* guint, ascending */
+  GPtrArray *mask; /* the seed on each slice of z, width × height */
+  guint8 *masks;   /* after a run: depth × width × height */
   UsamProjectionEnd down, up;
+  UsamProjectionGap *gaps; /* after a run: z->len − 1 */
 } Seed;
 
 struct _UsamVolumeProjector
@@ -33,8 +34,10 @@ G_DEFINE_FINAL_TYPE (UsamVolumeProjector, usam_volume_projector, G_TYPE_OBJECT)
 static void
 seed_clear (Seed *s)
 {
-  g_clear_pointer (&s->mask, g_free);
+  g_clear_pointer (&s->z, g_array_unref);
+  g_clear_pointer (&s->mask, g_ptr_array_unref);
   g_clear_pointer (&s->masks, g_free);
+  g_clear_pointer (&s->gaps, g_free);
 }
 
 UsamVolumeProjector *
@@ -60,10 +63,30 @@ guint
 usam_volume_projector_add_seed (UsamVolumeProjector *self, guint z, const guint8 *mask)
 {
   g_return_val_if_fail (!self->running, 0);
-  gsize plane = (gsize) usam_image_get_width (self->volume) * usam_image_get_height (self->volume);
-  Seed s = { .z = z, .mask = g_memdup2 (mask, plane) };
+  Seed s = { .z = g_array_new (FALSE, FALSE, sizeof (guint)), .mask = g_ptr_array_new_with_free_func (g_free) };
   g_array_append_val (self->seeds, s);
+  usam_volume_projector_add_seed_slice (self, self->seeds->len - 1, z, mask);
   return self->seeds->len - 1;
+}
+
+void
+usam_volume_projector_add_seed_slice (UsamVolumeProjector *self, guint seed, guint z, const guint8 *mask)
+{
+  g_return_if_fail (!self->running && seed < self->seeds->len);
+  gsize plane = (gsize) usam_image_get_width (self->volume) * usam_image_get_height (self->volume);
+  Seed *s = &g_array_index (self->seeds, Seed, seed);
+  guint i = 0;
+  while (i < s->z->len && g_array_index (s->z, guint, i) < z)
+    i++;
+  if (i < s->z->len && g_array_index (s->z, guint, i) == z)
+    {
+      guint8 *have = g_ptr_array_index (s->mask, i);
+      for (gsize j = 0; j < plane; j++)
+        have[j] |= mask[j];
+      return;
+    }
+  g_array_insert_val (s->z, i, z);
+  g_ptr_array_insert (s->mask, (gint) i, g_memdup2 (mask, plane));
 }
 
 guint
@@ -76,7 +99,16 @@ guint
 usam_volume_projector_get_seed_slice (UsamVolumeProjector *self, guint seed)
 {
   g_return_val_if_fail (seed < self->seeds->len, 0);
-  return g_array_index (self->seeds, Seed, seed).z;
+  return g_array_index (g_array_index (self->seeds, Seed, seed).z, guint, 0);
+}
+
+const guint *
+usam_volume_projector_get_seed_slices (UsamVolumeProjector *self, guint seed, guint *n_slices)
+{
+  g_return_val_if_fail (seed < self->seeds->len, NULL);
+  Seed *s = &g_array_index (self->seeds, Seed, seed);
+  *n_slices = s->z->len;
+  return (const guint *) (gpointer) s->z->data;
 }
 
 static UsamEmbedding *
@@ -112,27 +144,41 @@ usam_volume_projector_run (UsamVolumeProjector *self, GCancellable *cancellable,
   for (guint i = 0; i < self->seeds->len; i++)
     {
       Seed *s = &g_array_index (self->seeds, Seed, i);
+      guint n = s->z->len;
+      const guint *z = (const guint *) (gpointer) s->z->data;
       g_clear_pointer (&s->masks, g_free);
+      g_clear_pointer (&s->gaps, g_free);
       s->masks = g_malloc0 (plane * depth);
+      s->gaps = g_new0 (UsamProjectionGap, n - 1);
       if (self->cancelled)
         {
           /* Not projected: the seed alone. */
-          if (s->z < depth)
-            memcpy (s->masks + s->z * plane, s->mask, plane);
-          s->down = s->up = (UsamProjectionEnd) { USAM_PROJECTION_STOP_CANCELLED, s->z, s->z, NAN };
+          for (guint k = 0; k < n; k++)
+            if (z[k] < depth)
+              memcpy (s->masks + z[k] * plane, g_ptr_array_index (s->mask, k), plane);
+          s->down = (UsamProjectionEnd) { USAM_PROJECTION_STOP_CANCELLED, z[0], z[0], NAN };
+          s->up = (UsamProjectionEnd) { USAM_PROJECTION_STOP_CANCELLED, z[n - 1], z[n - 1], NAN };
+          for (guint k = 0; k + 1 < n; k++)
+            s->gaps[k] = (UsamProjectionGap) { z[k], z[k + 1],
+                                               { USAM_PROJECTION_STOP_CANCELLED, z[k], z[k], NAN },
+                                               { USAM_PROJECTION_STOP_CANCELLED, z[k + 1], z[k + 1], NAN } };
           continue;
         }
       SeedProgress p = { progress, progress_data, i, self->seeds->len };
       g_autoptr (GError) local = NULL;
-      if (!usam_projection_run (self->model, self->volume, self->t, s->z, s->mask, &self->params,
-                                self->cache ? embed_from_cache : NULL, self, progress ? seed_progress : NULL, &p,
-                                cancellable, s->masks, &s->down, &s->up, &local))
+      if (!usam_projection_run_multi (self->model, self->volume, self->t, n, z,
+                                      (const guint8 *const *) s->mask->pdata, &self->params,
+                                      self->cache ? embed_from_cache : NULL, self, progress ? seed_progress : NULL,
+                                      &p, cancellable, s->masks, &s->down, &s->up, s->gaps, &local))
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&local), "object %u of %u: ", i + 1,
                                       self->seeds->len);
           return FALSE;
         }
       self->cancelled = s->down.stop == USAM_PROJECTION_STOP_CANCELLED || s->up.stop == USAM_PROJECTION_STOP_CANCELLED;
+      for (guint k = 0; k + 1 < n; k++)
+        self->cancelled = self->cancelled || s->gaps[k].up.stop == USAM_PROJECTION_STOP_CANCELLED ||
+                          s->gaps[k].down.stop == USAM_PROJECTION_STOP_CANCELLED;
     }
   return TRUE;
 }
@@ -256,6 +302,15 @@ usam_volume_projector_get_ends (UsamVolumeProjector *self, guint seed, UsamProje
     *down = s->down;
   if (up)
     *up = s->up;
+}
+
+const UsamProjectionGap *
+usam_volume_projector_get_gaps (UsamVolumeProjector *self, guint seed, guint *n_gaps)
+{
+  g_return_val_if_fail (seed < self->seeds->len && !self->running, NULL);
+  Seed *s = &g_array_index (self->seeds, Seed, seed);
+  *n_gaps = s->gaps ? s->z->len - 1 : 0;
+  return s->gaps;
 }
 
 static void

@@ -1,10 +1,11 @@
 /* usam-volume-projector.h — prompt projection through Z for several objects
  * at once, off the caller's thread.
  *
- * Each seed is one object's mask on one slice of frame @t of a volume; the
- * projector runs usam_projection_run() for every seed in turn in a worker
- * thread and keeps, per seed, the masks of every slice and where and why
- * each direction stopped. Slices are embedded through an embedding cache
+ * Each seed is one object: its masks on one or more slices of frame @t of a
+ * volume; the projector runs usam_projection_run_multi() for every seed in
+ * turn in a worker thread and keeps, per seed, the masks of every slice and
+ * where and why each direction, and each half of a gap between its slices,
+ * stopped. Slices are embedded through an embedding cache
  * when one is given (the annotator's, so slices it already encoded are read
  * back, and slices several seeds share are encoded once), else by the
  * model for every seed.
@@ -28,8 +29,14 @@ void usam_volume_projector_set_cache (UsamVolumeProjector *self, UsamEmbeddingCa
 /* Adds a seed: @mask (width × height, non-zero inside, copied) on slice
  * @z. Returns its index. Not while running. */
 guint usam_volume_projector_add_seed (UsamVolumeProjector *self, guint z, const guint8 *mask);
+/* Adds @mask on slice @z to seed @seed (the same object seen on another
+ * slice; on a slice it has already, the union). Not while running. */
+void usam_volume_projector_add_seed_slice (UsamVolumeProjector *self, guint seed, guint z, const guint8 *mask);
 guint usam_volume_projector_get_n_seeds (UsamVolumeProjector *self);
+/* The lowest of seed @seed's slices. */
 guint usam_volume_projector_get_seed_slice (UsamVolumeProjector *self, guint seed);
+/* Seed @seed's slices, ascending; @n_slices gets how many. */
+const guint *usam_volume_projector_get_seed_slices (UsamVolumeProjector *self, guint seed, guint *n_slices);
 
 /* Projects every seed. @progress gets the slices visited over all seeds
  * as a fraction, in the calling thread. A cancelled run is not a failure:
@@ -48,9 +55,12 @@ gboolean usam_volume_projector_is_running (UsamVolumeProjector *self);
 gboolean usam_volume_projector_was_cancelled (UsamVolumeProjector *self);
 
 /* After a run: seed @seed's masks, depth × width × height bytes (1 inside),
- * and where its two directions ended. */
+ * where its two directions ended (below its lowest slice, above its
+ * highest), and how each gap between its slices was filled (@n_gaps gets
+ * how many: its slices less one). */
 const guint8 *usam_volume_projector_get_masks (UsamVolumeProjector *self, guint seed);
 void usam_volume_projector_get_ends (UsamVolumeProjector *self, guint seed, UsamProjectionEnd *down,
                                      UsamProjectionEnd *up);
+const UsamProjectionGap *usam_volume_projector_get_gaps (UsamVolumeProjector *self, guint seed, guint *n_gaps);
 
 G_END_DECLS

@@ -348,6 +348,86 @@ START_TEST (test_several_stop_continue_cancel)
 }
 END_TEST
 
+/* One label committed on two slices: Shift+S with no current object seeds
+ * it on both, fills the gap between them from both ends (as
+ * usam_projection_run_multi() does from the same slices), leaves the seeds
+ * as they are, says how the gap went, and one undo takes it back. */
+START_TEST (test_fill_gap_between_slices)
+{
+  setup_env ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = write_volume ("gap.tif");
+  UsamWindow *window = open_volume (path);
+  UsamSession *session = usam_window_get_session (window);
+  g_autofree guint8 *disc = g_malloc0 (W * H);
+  for (guint y = 0; y < H; y++)
+    for (guint x = 0; x < W; x++)
+      disc[y * W + x] = (x - 20.0) * (x - 20.0) + (y - 24.0) * (y - 24.0) <= 81;
+  guint label = usam_project_next_label (usam_session_get_project (session), usam_session_get_image_id (session));
+  g_autoptr (GPtrArray) seeds = g_ptr_array_new_with_free_func ((GDestroyNotify) usam_object_unref);
+  const guint z[2] = { 1, 4 };
+  for (guint i = 0; i < 2; i++)
+    {
+      UsamObject *o = usam_object_new_from_mask (disc, W, H, USAM_OBJECT_SOURCE_BRUSH);
+      o->z = z[i];
+      o->label = label;
+      g_ptr_array_add (seeds, o);
+    }
+  ck_assert_msg (usam_session_add_volume_objects (session, seeds, 0, FALSE, "seeds", &error), "%s",
+                 error ? error->message : "");
+  usam_session_set_plane (session, 0, 1);
+  ck_assert_ptr_null (usam_session_get_current (session));
+  set_threshold (window, 0);
+  project (window);
+
+  UsamProjectionParams p = usam_projection_params_default ();
+  p.iou_threshold = 0;
+  const guint8 *masks[2] = { disc, disc };
+  g_autofree guint8 *expected = g_malloc0 ((gsize) D * W * H);
+  UsamProjectionEnd down, up;
+  UsamProjectionGap gap;
+  g_autoptr (UsamModel) model = g_object_ref (usam_session_get_model (session));
+  ck_assert_msg (usam_projection_run_multi (model, usam_session_get_image (session), 0, 2, z, masks, &p, NULL, NULL,
+                                            NULL, NULL, NULL, expected, &down, &up, &gap, &error),
+                 "%s", error ? error->message : "");
+  g_autoptr (GPtrArray) objects = objects_of (window);
+  for (guint k = 0; k < D; k++)
+    {
+      gboolean filled = FALSE;
+      for (gsize j = 0; j < W * H; j++)
+        filled = filled || expected[k * W * H + j];
+      ck_assert_uint_eq (count_label (objects, label, (gint) k), filled);
+    }
+  ck_assert_uint_eq (objects->len, count_label (objects, label, -1));
+  for (guint i = 0; i < objects->len; i++)
+    {
+      UsamObject *o = g_ptr_array_index (objects, i);
+      g_autofree guint8 *mask = g_malloc0 (W * H);
+      ck_assert (usam_object_paint_mask (o, mask, W, H, 1, NULL));
+      ck_assert_msg (memcmp (mask, expected + (gsize) o->z * W * H, W * H) == 0, "slice %u", o->z);
+      /* the seeds are the committed objects, untouched */
+      ck_assert_int_eq (o->source, o->z == 1 || o->z == 4 ? USAM_OBJECT_SOURCE_BRUSH : USAM_OBJECT_SOURCE_PROMPT);
+    }
+  g_print ("gap fill: %s\n", bar_text (window));
+  /* both halves of the gap (z 2 from below, z 3 from above) said how they went */
+  g_autofree char *between = g_strdup_printf ("object %u: z %u–%u", label, down.last, up.last);
+  ck_assert_msg (strstr (bar_text (window), between), "%s", bar_text (window));
+  ck_assert_msg (strstr (bar_text (window), "between z=1 and z=4: "), "%s", bar_text (window));
+  if (gap.up.stop == USAM_PROJECTION_STOP_MET)
+    ck_assert_msg (strstr (bar_text (window), "filled to z=2 going up"), "%s", bar_text (window));
+  if (gap.down.stop == USAM_PROJECTION_STOP_MET)
+    ck_assert_msg (strstr (bar_text (window), "filled to z=3 going down"), "%s", bar_text (window));
+
+  /* one undo takes the projection back, the two seeds stay */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
+  g_autoptr (GPtrArray) undone = objects_of (window);
+  ck_assert_uint_eq (undone->len, 2);
+  ck_assert_uint_eq (count_label (undone, label, 1) + count_label (undone, label, 4), 2);
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle ();
+}
+END_TEST
+
 static Suite *
 annotator_volume_suite (void)
 {
@@ -356,6 +436,7 @@ annotator_volume_suite (void)
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_project_current_object);
   tcase_add_test (tc, test_several_stop_continue_cancel);
+  tcase_add_test (tc, test_fill_gap_between_slices);
   suite_add_tcase (suite, tc);
   return suite;
 }

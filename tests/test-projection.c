@@ -200,6 +200,140 @@ START_TEST (test_errors)
 }
 END_TEST
 
+/* An object seeded on several slices: outside its outermost seeds it is
+ * projected as from one seed, and each gap is filled from both ends. */
+enum { GD = 9 };
+
+static UsamImage *deep;
+static UsamEmbedding *deep_embeddings[GD];
+
+/* Encodes each slice once over all the runs of the test. */
+static UsamEmbedding *
+embed_deep (guint z, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  if (!deep_embeddings[z])
+    deep_embeddings[z] = usam_model_encode (model, deep, 0, z, USAM_NORMALIZE_MINMAX, cancellable, NULL, NULL, error);
+  return deep_embeddings[z] ? usam_embedding_ref (deep_embeddings[z]) : NULL;
+}
+
+static guint8 *
+run_deep (const UsamProjectionParams *p, guint n, const guint *z, UsamProjectionEnd *down, UsamProjectionEnd *up,
+          UsamProjectionGap *gaps)
+{
+  g_autoptr (GError) error = NULL;
+  const guint8 *seeds[3] = { seed, seed, seed };
+  guint8 *masks = g_malloc ((gsize) GD * W * H);
+  ck_assert (n <= 3);
+  ck_assert_msg (usam_projection_run_multi (model, deep, 0, n, z, seeds, p, embed_deep, NULL, NULL, NULL, NULL, masks,
+                                            down, up, gaps, &error),
+                 "%s", error ? error->message : "");
+  return masks;
+}
+
+static gboolean
+same_slice (const guint8 *a, const guint8 *b, guint z)
+{
+  return memcmp (a + (gsize) z * W * H, b + (gsize) z * W * H, W * H) == 0;
+}
+
+START_TEST (test_gaps_filled_from_both_ends)
+{
+  g_autoptr (GError) error = NULL;
+  deep = usam_image_new (USAM_PIXEL_TYPE_U8, W, H, 1, GD, 1, &error);
+  for (guint z = 0; z < GD; z++)
+    {
+      guint8 *p = usam_image_get_plane_mutable (deep, 0, z);
+      for (guint y = 0; y < H; y++)
+        for (guint x = 0; x < W; x++)
+          {
+            double r = 10 + z;
+            p[y * W + x] = (x - 30.0) * (x - 30.0) + (y - 24.0) * (y - 24.0) <= r * r ? 200 : 20;
+          }
+    }
+  UsamProjectionParams p = usam_projection_params_default ();
+  p.iou_threshold = 0;
+  /* gap 1–4 has two slices (one per seed), gap 4–8 three (a middle one) */
+  const guint z[3] = { 1, 4, 8 };
+  UsamProjectionEnd down, up, d1, u1;
+  UsamProjectionGap gaps[2];
+  g_autofree guint8 *masks = run_deep (&p, 3, z, &down, &up, gaps);
+  g_autofree guint8 *from1 = run_deep (&p, 1, z, &d1, &u1, NULL);
+  g_autofree guint8 *from4 = run_deep (&p, 1, z + 1, &d1, &u1, NULL);
+  g_autofree guint8 *from8 = run_deep (&p, 1, z + 2, &d1, &u1, NULL);
+  g_print ("gaps: 1–4 up %s at %u, down %s at %u; 4–8 up %s at %u, down %s at %u\n",
+           usam_projection_stop_to_string (gaps[0].up.stop), gaps[0].up.last,
+           usam_projection_stop_to_string (gaps[0].down.stop), gaps[0].down.last,
+           usam_projection_stop_to_string (gaps[1].up.stop), gaps[1].up.last,
+           usam_projection_stop_to_string (gaps[1].down.stop), gaps[1].down.last);
+  for (guint i = 0; i < 3; i++)
+    ck_assert (memcmp (masks + (gsize) z[i] * W * H, seed, W * H) == 0);
+  ck_assert (gaps[0].lower == 1 && gaps[0].upper == 4 && gaps[1].lower == 4 && gaps[1].upper == 8);
+  /* outside: as the outermost seeds alone */
+  ck_assert (same_slice (masks, from1, 0));
+  ck_assert (up.stop == USAM_PROJECTION_STOP_END && up.last == 8);
+  /* the lower half of a gap is the lower seed's projection, the upper
+   * half the upper seed's */
+  ck_assert (same_slice (masks, from1, 2) && same_slice (masks, from4, 3));
+  ck_assert (same_slice (masks, from4, 5) && same_slice (masks, from8, 7));
+  /* with no IoU threshold a half fills its part unless the model finds
+   * nothing */
+  for (guint g = 0; g < 2; g++)
+    {
+      const UsamProjectionEnd *ends[2] = { &gaps[g].up, &gaps[g].down };
+      for (guint e = 0; e < 2; e++)
+        {
+          ck_assert (ends[e]->stop == USAM_PROJECTION_STOP_MET || ends[e]->stop == USAM_PROJECTION_STOP_EMPTY);
+          if (ends[e]->stop == USAM_PROJECTION_STOP_EMPTY)
+            ck_assert (area (masks, ends[e]->stop_slice) == 0);
+        }
+    }
+  if (gaps[0].up.stop == USAM_PROJECTION_STOP_MET)
+    ck_assert (gaps[0].up.last == 2 && area (masks, 2) > 0);
+  if (gaps[0].down.stop == USAM_PROJECTION_STOP_MET)
+    ck_assert (gaps[0].down.last == 3 && area (masks, 3) > 0);
+  /* the middle slice, from both neighbours: kept, it is both halves' last */
+  if (gaps[1].up.stop == USAM_PROJECTION_STOP_MET && gaps[1].down.stop == USAM_PROJECTION_STOP_MET)
+    ck_assert (gaps[1].up.last == 6 && gaps[1].down.last == 6 && area (masks, 5) > 0 && area (masks, 6) > 0 &&
+               area (masks, 7) > 0);
+  if (gaps[1].up.stop == USAM_PROJECTION_STOP_EMPTY && gaps[1].down.stop == USAM_PROJECTION_STOP_EMPTY &&
+      gaps[1].up.stop_slice == 6)
+    ck_assert (gaps[1].down.stop_slice == 6 && area (masks, 6) == 0);
+
+  /* an unreachable threshold: every half stops right after its seed and
+   * says so; the seeds stay, nothing else is kept */
+  p.iou_threshold = 1.5;
+  g_autofree guint8 *none = run_deep (&p, 3, z, &down, &up, gaps);
+  ck_assert (gaps[0].up.last == 1 && gaps[0].up.stop_slice == 2);
+  ck_assert (gaps[0].down.last == 4 && gaps[0].down.stop_slice == 3);
+  ck_assert (gaps[1].up.last == 4 && gaps[1].up.stop_slice == 5);
+  ck_assert (gaps[1].down.last == 8 && gaps[1].down.stop_slice == 7);
+  for (guint g = 0; g < 2; g++)
+    ck_assert ((gaps[g].up.stop == USAM_PROJECTION_STOP_IOU || gaps[g].up.stop == USAM_PROJECTION_STOP_EMPTY) &&
+               (gaps[g].down.stop == USAM_PROJECTION_STOP_IOU || gaps[g].down.stop == USAM_PROJECTION_STOP_EMPTY));
+  ck_assert (down.last == 1 && down.stop_slice == 0);
+  for (guint k = 0; k < GD; k++)
+    ck_assert_uint_eq (area (none, k) > 0, k == 1 || k == 4 || k == 8);
+  for (guint i = 0; i < 3; i++)
+    ck_assert (memcmp (none + (gsize) z[i] * W * H, seed, W * H) == 0);
+
+  /* adjacent seeds: nothing between them to fill */
+  const guint adjacent[2] = { 3, 4 };
+  g_autofree guint8 *next = run_deep (&p, 2, adjacent, &down, &up, gaps);
+  ck_assert (gaps[0].up.stop == USAM_PROJECTION_STOP_MET && gaps[0].up.last == 3);
+  ck_assert (gaps[0].down.stop == USAM_PROJECTION_STOP_MET && gaps[0].down.last == 4);
+
+  /* seeds must be ascending */
+  const guint8 *seeds[2] = { seed, seed };
+  const guint unordered[2] = { 4, 1 };
+  ck_assert (!usam_projection_run_multi (model, deep, 0, 2, unordered, seeds, &p, NULL, NULL, NULL, NULL, NULL, next,
+                                         &down, &up, gaps, &error));
+  ck_assert (g_error_matches (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT));
+  for (guint k = 0; k < GD; k++)
+    g_clear_pointer (&deep_embeddings[k], usam_embedding_unref);
+  g_clear_object (&deep);
+}
+END_TEST
+
 /* AIS over a stack's planes, then the 3D merge: the mechanics. */
 START_TEST (test_ais_stack)
 {
@@ -260,6 +394,7 @@ main (void)
   tcase_add_test (tc, test_impossible_threshold_stops_next_to_seed);
   tcase_add_test (tc, test_cancel);
   tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_gaps_filled_from_both_ends);
   tcase_add_test (tc, test_ais_stack);
   suite_add_tcase (s, tc);
   return usam_test_run (s);

@@ -207,6 +207,54 @@ START_TEST (test_cancel_keeps_seeds)
 }
 END_TEST
 
+/* One object seen on several slices is one seed: it gets what
+ * usam_projection_run_multi() gives those slices, gaps included, and a
+ * cancelled run keeps all of its slices. */
+START_TEST (test_object_on_several_slices)
+{
+  UsamProjectionParams p = params (0);
+  g_autoptr (UsamVolumeProjector) projector = usam_volume_projector_new (model, volume, 0, &p);
+  /* added out of order; the projector sorts them */
+  ck_assert_uint_eq (usam_volume_projector_add_seed (projector, 4, seeds[0]), 0);
+  usam_volume_projector_add_seed_slice (projector, 0, 1, seeds[0]);
+  guint n;
+  const guint *slices = usam_volume_projector_get_seed_slices (projector, 0, &n);
+  ck_assert (n == 2 && slices[0] == 1 && slices[1] == 4);
+  ck_assert_uint_eq (usam_volume_projector_get_seed_slice (projector, 0), 1);
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (usam_volume_projector_run (projector, NULL, NULL, NULL, &error), "%s", error ? error->message : "");
+  const guint z[2] = { 1, 4 };
+  const guint8 *masks[2] = { seeds[0], seeds[0] };
+  g_autofree guint8 *expected = g_malloc ((gsize) D * W * H);
+  UsamProjectionEnd down, up, d, u;
+  UsamProjectionGap gap;
+  ck_assert_msg (usam_projection_run_multi (model, volume, 0, 2, z, masks, &p, NULL, NULL, NULL, NULL, NULL, expected,
+                                            &down, &up, &gap, &error),
+                 "%s", error ? error->message : "");
+  ck_assert (memcmp (usam_volume_projector_get_masks (projector, 0), expected, (gsize) D * W * H) == 0);
+  usam_volume_projector_get_ends (projector, 0, &d, &u);
+  ck_assert (d.stop == down.stop && d.last == down.last && u.stop == up.stop && u.last == up.last);
+  guint n_gaps;
+  const UsamProjectionGap *gaps = usam_volume_projector_get_gaps (projector, 0, &n_gaps);
+  ck_assert_uint_eq (n_gaps, 1);
+  ck_assert (gaps[0].lower == 1 && gaps[0].upper == 4);
+  ck_assert (gaps[0].up.stop == gap.up.stop && gaps[0].up.last == gap.up.last);
+  ck_assert (gaps[0].down.stop == gap.down.stop && gaps[0].down.last == gap.down.last);
+
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_cancellable_cancel (cancel);
+  ck_assert (usam_volume_projector_run (projector, cancel, NULL, NULL, &error));
+  ck_assert (usam_volume_projector_was_cancelled (projector));
+  gaps = usam_volume_projector_get_gaps (projector, 0, &n_gaps);
+  ck_assert (n_gaps == 1 && gaps[0].up.stop == USAM_PROJECTION_STOP_CANCELLED &&
+             gaps[0].down.stop == USAM_PROJECTION_STOP_CANCELLED);
+  const guint8 *kept = usam_volume_projector_get_masks (projector, 0);
+  for (guint k = 0; k < D; k++)
+    for (gsize j = 0; j < W * H; j++)
+      ck_assert_uint_eq (kept[k * W * H + j], k == 1 || k == 4 ? seeds[0][j] : 0);
+}
+END_TEST
+
 static Suite *
 volume_projector_suite (void)
 {
@@ -218,6 +266,7 @@ volume_projector_suite (void)
   tcase_add_test (tc, test_through_cache);
   tcase_add_test (tc, test_async_progress);
   tcase_add_test (tc, test_cancel_keeps_seeds);
+  tcase_add_test (tc, test_object_on_several_slices);
   suite_add_tcase (suite, tc);
   return suite;
 }

@@ -20,6 +20,8 @@ struct _UsamCanvas
   double value_min, value_max;
   GdkTexture *image_texture; /* rebuilt on plane or contrast changes */
   GdkTexture *objects_texture;
+  GPtrArray *objects; /* what objects_texture shows, to redraw it highlighted */
+  guint highlight;    /* a track label drawn at full strength, the rest faded; 0: none */
   GdkTexture *current_texture;
   GdkTexture *automatic_texture;
   GArray *marks; /* UsamMark */
@@ -115,10 +117,31 @@ rgba_texture (guint8 *pixels, guint width, guint height)
 }
 
 void
+usam_canvas_set_highlight (UsamCanvas *self, guint label)
+{
+  g_return_if_fail (USAM_IS_CANVAS (self));
+  if (label == self->highlight)
+    return;
+  self->highlight = label;
+  g_autoptr (GPtrArray) objects = self->objects ? g_ptr_array_ref (self->objects) : NULL;
+  usam_canvas_set_objects (self, objects);
+}
+
+guint
+usam_canvas_get_highlight (UsamCanvas *self)
+{
+  return self->highlight;
+}
+
+void
 usam_canvas_set_objects (UsamCanvas *self, GPtrArray *objects)
 {
   g_return_if_fail (USAM_IS_CANVAS (self));
   g_clear_object (&self->objects_texture);
+  if (objects)
+    g_ptr_array_ref (objects);
+  g_clear_pointer (&self->objects, g_ptr_array_unref);
+  self->objects = objects;
   if (objects && objects->len && self->width)
     {
       PaintTarget target = { g_malloc0 ((gsize) self->width * self->height * 4), self->width, self->height, { 0 } };
@@ -127,10 +150,12 @@ usam_canvas_set_objects (UsamCanvas *self, GPtrArray *objects)
           UsamObject *o = g_ptr_array_index (objects, i);
           GdkRGBA c;
           usam_canvas_label_colour (o->label, &c);
-          target.rgba[0] = (guint8) (c.red * 255);
-          target.rgba[1] = (guint8) (c.green * 255);
-          target.rgba[2] = (guint8) (c.blue * 255);
-          target.rgba[3] = 255;
+          /* premultiplied */
+          double alpha = self->highlight && o->label != self->highlight ? 0.3 : 1.0;
+          target.rgba[0] = (guint8) (c.red * alpha * 255);
+          target.rgba[1] = (guint8) (c.green * alpha * 255);
+          target.rgba[2] = (guint8) (c.blue * alpha * 255);
+          target.rgba[3] = (guint8) (alpha * 255);
           /* A damaged mask is skipped here; the store reports it elsewhere. */
           usam_rle_foreach_run (o->rle, &o->box, paint_run, &target, NULL);
         }
@@ -221,6 +246,7 @@ usam_canvas_set_plane (UsamCanvas *self, UsamImage *image, guint t, guint z)
   guint old_w = self->width, old_h = self->height;
   self->width = image ? usam_image_get_width (image) : 0;
   self->height = image ? usam_image_get_height (image) : 0;
+  g_clear_pointer (&self->objects, g_ptr_array_unref);
   g_clear_object (&self->objects_texture);
   g_clear_object (&self->current_texture);
   g_clear_object (&self->automatic_texture);
@@ -673,6 +699,7 @@ usam_canvas_dispose (GObject *object)
   g_clear_object (&self->image);
   g_clear_object (&self->image_texture);
   g_clear_object (&self->objects_texture);
+  g_clear_pointer (&self->objects, g_ptr_array_unref);
   g_clear_object (&self->current_texture);
   g_clear_object (&self->automatic_texture);
   G_OBJECT_CLASS (usam_canvas_parent_class)->dispose (object);

@@ -57,6 +57,10 @@ void usam_canvas_get_value_range (UsamCanvas *self, double *min, double *max);
 
 /* The committed objects of the plane shown (UsamObject), or NULL. */
 void usam_canvas_set_objects (UsamCanvas *self, GPtrArray *objects);
+/* Draws the objects of track @label at full strength and fades the others
+ * (the lineage panel's selection); 0 draws all alike. */
+void usam_canvas_set_highlight (UsamCanvas *self, guint label);
+guint usam_canvas_get_highlight (UsamCanvas *self);
 /* An automatic segmentation not committed yet: a width × height label
  * image of the plane (0 background), copied, each label its own colour;
  * NULL clears it. */

@@ -60,6 +60,9 @@ describe_end (GString *text, const UsamProjectionEnd *end, gboolean down, double
   const char *way = down ? "going down" : "going up";
   switch (end->stop)
     {
+    case USAM_PROJECTION_STOP_MET:
+      g_string_append_printf (text, "filled to z=%u %s", end->last, way);
+      break;
     case USAM_PROJECTION_STOP_END:
       g_string_append (text, down ? "reached the first slice" : "reached the last slice");
       break;
@@ -94,6 +97,13 @@ remember_stop (UsamProjectionBar *self, guint label, guint t, const UsamProjecti
 {
   if (end->stop != USAM_PROJECTION_STOP_EMPTY && end->stop != USAM_PROJECTION_STOP_IOU)
     return;
+  /* both halves of a gap may stop on its middle slice */
+  for (guint i = 0; i < self->stops->len; i++)
+    {
+      Stop *s = &g_array_index (self->stops, Stop, i);
+      if (s->label == label && s->t == t && s->z == end->stop_slice)
+        return;
+    }
   Stop stop = { label, t, end->stop_slice };
   g_array_append_val (self->stops, stop);
 }
@@ -120,13 +130,18 @@ commit (UsamProjectionBar *self, UsamVolumeProjector *projector, GString *text, 
   for (guint i = 0; i < usam_volume_projector_get_n_seeds (projector); i++)
     {
       guint label = g_array_index (self->labels, guint, i);
-      guint z_seed = usam_volume_projector_get_seed_slice (projector, i);
+      guint n_slices, n_gaps;
+      const guint *seed_z = usam_volume_projector_get_seed_slices (projector, i, &n_slices);
+      const UsamProjectionGap *gaps = usam_volume_projector_get_gaps (projector, i, &n_gaps);
       const guint8 *masks = usam_volume_projector_get_masks (projector, i);
       UsamProjectionEnd down, up;
       usam_volume_projector_get_ends (projector, i, &down, &up);
       for (guint z = 0; z < depth; z++)
         {
-          if (z == z_seed || label_on_plane (existing, label, z))
+          gboolean seeded = FALSE;
+          for (guint k = 0; k < n_slices; k++)
+            seeded = seeded || seed_z[k] == z;
+          if (seeded || label_on_plane (existing, label, z))
             continue;
           g_autoptr (UsamObject) o = usam_object_new_from_mask (masks + z * plane, w, h, USAM_OBJECT_SOURCE_PROMPT);
           if (!o)
@@ -142,6 +157,17 @@ commit (UsamProjectionBar *self, UsamVolumeProjector *projector, GString *text, 
       describe_end (text, &up, FALSE, threshold);
       remember_stop (self, label, t, &down);
       remember_stop (self, label, t, &up);
+      for (guint k = 0; k < n_gaps; k++)
+        {
+          if (gaps[k].upper - gaps[k].lower < 2)
+            continue;
+          g_string_append_printf (text, "; between z=%u and z=%u: ", gaps[k].lower, gaps[k].upper);
+          describe_end (text, &gaps[k].up, FALSE, threshold);
+          g_string_append (text, ", ");
+          describe_end (text, &gaps[k].down, TRUE, threshold);
+          remember_stop (self, label, t, &gaps[k].up);
+          remember_stop (self, label, t, &gaps[k].down);
+        }
     }
   /* A slice where the object now is needs no continuing. */
   for (guint i = self->stops->len; i-- > 0;)
@@ -258,10 +284,45 @@ usam_projection_bar_start (UsamProjectionBar *self, GError **error)
       for (guint i = 0; i < objects->len; i++)
         {
           UsamObject *o = g_ptr_array_index (objects, i);
+          /* pieces of one label on this slice are one seed */
+          guint seed = 0;
+          while (seed < self->labels->len && g_array_index (self->labels, guint, seed) != o->label)
+            seed++;
           memset (mask, 0, (gsize) w * h);
           usam_object_paint_mask (o, mask, w, h, 1, NULL);
-          usam_volume_projector_add_seed (projector, z, mask);
-          g_array_append_val (self->labels, o->label);
+          if (seed < self->labels->len)
+            usam_volume_projector_add_seed_slice (projector, seed, z, mask);
+          else
+            {
+              usam_volume_projector_add_seed (projector, z, mask);
+              g_array_append_val (self->labels, o->label);
+            }
+        }
+    }
+  /* An object already segmented on other slices is seeded there too, so
+   * the gaps between its slices are filled from both ends (μSAM's
+   * segment_mask_in_volume with several segmented slices). */
+  if (self->labels->len)
+    {
+      g_autoptr (GPtrArray) all
+        = usam_project_list_objects (usam_session_get_project (self->session),
+                                     usam_session_get_image_id (self->session), (gint) t, -1, error);
+      if (!all)
+        {
+          finish (self);
+          return FALSE;
+        }
+      for (guint i = 0; i < all->len; i++)
+        {
+          UsamObject *o = g_ptr_array_index (all, i);
+          guint seed = 0;
+          while (seed < self->labels->len && g_array_index (self->labels, guint, seed) != o->label)
+            seed++;
+          if (o->z == z || o->label == 0 || seed == self->labels->len)
+            continue;
+          memset (mask, 0, (gsize) w * h);
+          usam_object_paint_mask (o, mask, w, h, 1, NULL);
+          usam_volume_projector_add_seed_slice (projector, seed, o->z, mask);
         }
     }
   guint n = usam_volume_projector_get_n_seeds (projector);

@@ -2,7 +2,9 @@
  *
  * Projects objects of the current slice through Z (usam-volume-projector.h)
  * in the background: the current object when there is one, else every
- * committed object of the slice at once. The bar shows the progress with a
+ * committed object of the slice at once; an object whose label is on other
+ * slices of the frame too is seeded on all of them, so the gaps between
+ * them are filled from both ends (usam_projection_run_multi()). The bar shows the progress with a
  * cancel button; when the projection ends, every slice it reached becomes
  * an object of the project with the seed's label — one object drawn on
  * several planes — in one edit, so one undo takes the whole projection

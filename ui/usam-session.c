@@ -783,6 +783,16 @@ replay (UsamSession *self, gboolean redo, GError **error)
   return TRUE;
 }
 
+void
+usam_session_reload (UsamSession *self)
+{
+  /* A picked object may have been retired with its track. */
+  if (self->picked_id)
+    reset_current (self);
+  reload_objects (self);
+  current_changed (self);
+}
+
 gboolean
 usam_session_undo (UsamSession *self, GError **error)
 {

@@ -103,6 +103,9 @@ gboolean usam_session_add_volume_objects (UsamSession *self, GPtrArray *objects,
                                           gboolean clear_current, const char *what, GError **error);
 
 /* ---- objects and history ---- */
+/* Reads the objects again after an edit made on the project directly
+ * (tracks, usam-lineage-view.h). */
+void usam_session_reload (UsamSession *self);
 /* The plane's committed objects, less a picked one being edited. */
 GPtrArray *usam_session_get_objects (UsamSession *self);
 gboolean usam_session_can_undo (UsamSession *self);

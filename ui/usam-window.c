@@ -19,6 +19,7 @@ struct _UsamWindow
   UsamSession *session;
   UsamCanvas *canvas;
   UsamAutoPanel *auto_panel; /* beside the canvas, hidden until toggled */
+  UsamLineageView *lineage_view; /* likewise */
   UsamProjectionBar *projection_bar; /* segmenting in a volume, Shift+S */
 
   GtkLabel *title, *subtitle;
@@ -574,6 +575,12 @@ usam_window_get_auto_panel (UsamWindow *self)
   return self->auto_panel;
 }
 
+UsamLineageView *
+usam_window_get_lineage_view (UsamWindow *self)
+{
+  return self->lineage_view;
+}
+
 UsamCanvas *
 usam_window_get_canvas (UsamWindow *self)
 {
@@ -756,6 +763,8 @@ usam_window_init (UsamWindow *self)
   GtkWidget *middle = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_box_append (GTK_BOX (middle), overlay);
   gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->auto_panel));
+  self->lineage_view = USAM_LINEAGE_VIEW (usam_lineage_view_new (self->session, self->canvas));
+  gtk_box_append (GTK_BOX (middle), GTK_WIDGET (self->lineage_view));
   gtk_box_append (GTK_BOX (box), middle);
   self->z_row = plane_row (self, "Z", &self->z_scale);
   self->t_row = plane_row (self, "T", &self->t_scale);
@@ -783,6 +792,9 @@ usam_window_init (UsamWindow *self)
   gtk_widget_set_tooltip_text (auto_toggle, "Automatic segmentation (AIS, AMG, APG) in a side panel");
   g_object_bind_property (auto_toggle, "active", self->auto_panel, "visible", G_BINDING_BIDIRECTIONAL);
   gtk_header_bar_pack_end (GTK_HEADER_BAR (gtk_window_get_titlebar (GTK_WINDOW (self))), auto_toggle);
+  gtk_header_bar_pack_end (GTK_HEADER_BAR (gtk_window_get_titlebar (GTK_WINDOW (self))),
+                           usam_lineage_view_new_toggle (self->lineage_view));
+  g_signal_connect_object (self->lineage_view, "message", G_CALLBACK (on_session_message), self, 0);
 
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

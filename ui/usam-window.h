@@ -15,6 +15,7 @@
 
 #include "usam-auto-panel.h"
 #include "usam-canvas.h"
+#include "usam-lineage-view.h"
 #include "usam-projection-bar.h"
 #include "usam-session.h"
 
@@ -43,6 +44,8 @@ UsamSession *usam_window_get_session (UsamWindow *self);
 UsamCanvas *usam_window_get_canvas (UsamWindow *self);
 /* The automatic segmentation side panel (the "Automatic" toggle shows it). */
 UsamAutoPanel *usam_window_get_auto_panel (UsamWindow *self);
+/* The tracks and lineages side panel (the "Lineage" toggle shows it). */
+UsamLineageView *usam_window_get_lineage_view (UsamWindow *self);
 /* Segmenting an object through a volume (Shift+S in a volume). */
 UsamProjectionBar *usam_window_get_projection_bar (UsamWindow *self);
 

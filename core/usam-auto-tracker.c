@@ -1,0 +1,174 @@
+/* Per-frame AIS, then linking: automatic tracking in one call. */
+#include "usam-auto-tracker.h"
+
+#include "usam-ais-stack.h"
+#include "usam-error.h"
+#include "usam-main-context.h"
+
+UsamAutoTrackParams
+usam_auto_track_params_default (void)
+{
+  return (UsamAutoTrackParams) {
+    .ais = usam_ais_params_default (),
+    .normalize = USAM_NORMALIZE_MINMAX,
+    .tracking = usam_tracking_params_default (),
+  };
+}
+
+gboolean
+usam_auto_track (UsamModel *model, UsamImage *image, const UsamAutoTrackParams *params, UsamProgressFunc progress,
+                 gpointer progress_data, GCancellable *cancellable, UsamImage **tracked, GArray **tracks,
+                 double *ms_per_frame, GError **error)
+{
+  g_return_val_if_fail (tracked != NULL && tracks != NULL, FALSE);
+  if (usam_image_get_frames (image) > 1 && usam_image_get_depth (image) > 1)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED,
+                   "%s: a 3D time series; automatic tracking segments 2D frames",
+                   usam_image_get_path (image) ? usam_image_get_path (image) : "the image");
+      return FALSE;
+    }
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (UsamImage) labels = usam_ais_segment_stack (model, image, FALSE, 0, &params->ais, params->normalize,
+                                                         progress, progress_data, cancellable, error);
+  if (!labels)
+    return FALSE;
+  if (ms_per_frame)
+    *ms_per_frame = (double) (g_get_monotonic_time () - start) / 1000.0 / usam_image_get_frames (image);
+  return usam_tracking_link (labels, &params->tracking, tracked, tracks, cancellable, error);
+}
+
+void
+usam_auto_track_result_free (UsamAutoTrackResult *result)
+{
+  if (!result)
+    return;
+  g_clear_object (&result->tracked);
+  g_clear_pointer (&result->tracks, g_array_unref);
+  g_free (result);
+}
+
+/* Progress from the worker, handed to the caller's context. The proxy
+ * outlives the task until the last posted call has run. */
+typedef struct
+{
+  gatomicrefcount ref;
+  GMainContext *context;
+  UsamProgressFunc func;
+  gpointer data;
+  GDestroyNotify destroy;
+} Proxy;
+
+static Proxy *
+proxy_ref (Proxy *p)
+{
+  g_atomic_ref_count_inc (&p->ref);
+  return p;
+}
+
+static void
+proxy_unref (Proxy *p)
+{
+  if (!g_atomic_ref_count_dec (&p->ref))
+    return;
+  if (p->destroy)
+    p->destroy (p->data);
+  g_main_context_unref (p->context);
+  g_free (p);
+}
+
+typedef struct
+{
+  Proxy *proxy;
+  double fraction;
+} ProxyEvent;
+
+static gboolean
+proxy_dispatch (gpointer user_data)
+{
+  ProxyEvent *e = user_data;
+  e->proxy->func (e->fraction, e->proxy->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+proxy_event_free (gpointer user_data)
+{
+  ProxyEvent *e = user_data;
+  proxy_unref (e->proxy);
+  g_free (e);
+}
+
+static void
+proxy_post (double fraction, gpointer user_data)
+{
+  Proxy *p = user_data;
+  ProxyEvent *e = g_new0 (ProxyEvent, 1);
+  e->proxy = proxy_ref (p);
+  e->fraction = fraction;
+  usam_main_context_post (p->context, proxy_dispatch, e, proxy_event_free);
+}
+
+typedef struct
+{
+  UsamModel *model;
+  UsamImage *image;
+  UsamAutoTrackParams params;
+  Proxy *proxy;
+} RunData;
+
+static void
+run_data_free (RunData *d)
+{
+  g_clear_object (&d->model);
+  g_clear_object (&d->image);
+  g_clear_pointer (&d->proxy, proxy_unref);
+  g_free (d);
+}
+
+static void
+run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  RunData *d = task_data;
+  GError *error = NULL;
+  g_autoptr (UsamAutoTrackResult) result = g_new0 (UsamAutoTrackResult, 1);
+  if (usam_auto_track (d->model, d->image, &d->params, d->proxy ? proxy_post : NULL, d->proxy, cancellable,
+                       &result->tracked, &result->tracks, NULL, &error))
+    g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) usam_auto_track_result_free);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+usam_auto_track_async (UsamModel *model, UsamImage *image, const UsamAutoTrackParams *params,
+                       GCancellable *cancellable, UsamProgressFunc progress, gpointer progress_data,
+                       GDestroyNotify progress_destroy, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (USAM_IS_MODEL (model) && USAM_IS_IMAGE (image) && params != NULL);
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, usam_auto_track_async);
+  RunData *d = g_new0 (RunData, 1);
+  d->model = g_object_ref (model);
+  d->image = g_object_ref (image);
+  d->params = *params;
+  if (progress)
+    {
+      d->proxy = g_new0 (Proxy, 1);
+      g_atomic_ref_count_init (&d->proxy->ref);
+      d->proxy->context = g_main_context_ref_thread_default ();
+      d->proxy->func = progress;
+      d->proxy->data = progress_data;
+      d->proxy->destroy = progress_destroy;
+    }
+  else if (progress_destroy)
+    progress_destroy (progress_data);
+  g_task_set_task_data (task, d, (GDestroyNotify) run_data_free);
+  g_task_run_in_thread (task, run_thread);
+}
+
+UsamAutoTrackResult *
+usam_auto_track_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

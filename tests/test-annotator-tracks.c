@@ -1,0 +1,429 @@
+/* test-annotator-tracks.c — tracks and lineages in the annotator, under
+ * Xvfb: a synthetic time-lapse whose cell divides, imported as a tracker
+ * without division detection would give it, corrected in the lineage panel
+ * (mark the division, rename, delete, undo), exported as CTC and measured
+ * against the true lineage, and reopened; automatic tracking with a tiny
+ * random model, for its mechanics (progress, one undo step, cancel).
+ *
+ * The series: 6 frames of 64 × 64. A cell moves right for frames 0–2 and
+ * divides at frame 3; a second cell sits in a corner throughout.
+ */
+#include "usam-ctc.h"
+#include "usam-error.h"
+#include "usam-test-util.h"
+#include "usam-window.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define WAIT_SECONDS 300
+
+enum { W = 64, H = 64, T = 6 };
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Runs the main loop until @condition holds; fails the test on timeout. */
+static void
+wait_for (Condition condition, gpointer data, const char *what)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while (!condition (data))
+    {
+      ck_assert_msg (g_get_monotonic_time () < end, "timed out waiting for %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static gboolean
+image_shown (gpointer data)
+{
+  return usam_canvas_get_first_image_frame_time (usam_window_get_canvas (data)) != 0;
+}
+
+static gboolean
+is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+static gboolean
+not_tracking (gpointer data)
+{
+  return !usam_lineage_view_is_tracking (data);
+}
+
+static gboolean
+only_ref (gpointer data)
+{
+  return G_OBJECT (data)->ref_count == 1;
+}
+
+static void
+settle (void)
+{
+  for (int i = 0; i < 20 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+}
+
+static void
+setup_env (void)
+{
+  g_autofree char *data = g_build_filename (usam_test_tmpdir (), "xdg-data", NULL);
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+  g_autofree char *cache = g_build_filename (usam_test_tmpdir (), "xdg-cache", NULL);
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+  ck_assert (gtk_init_check ());
+}
+
+static void
+paint_disc (guint16 *plane, int cx, int cy, int r, guint16 value)
+{
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
+        plane[y * W + x] = value;
+}
+
+/* The labels: @divided TRUE is the truth (1 → 2 + 3, and 4); FALSE is
+ * track 1 going on as the left daughter, 2 the right one without a parent,
+ * 3 the corner cell. */
+static UsamImage *
+make_series (gboolean divided)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsamImage) labels = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, 1, T, &error);
+  ck_assert_msg (labels != NULL, "%s", error ? error->message : "");
+  for (guint t = 0; t < T; t++)
+    {
+      guint16 *plane = usam_image_get_plane_mutable (labels, t, 0);
+      if (t < 3)
+        paint_disc (plane, 20 + 4 * (int) t, 30, 7, 1);
+      else
+        {
+          int spread = 6 + 2 * (int) (t - 3);
+          paint_disc (plane, 32 - spread, 30, 5, divided ? 2 : 1);
+          paint_disc (plane, 32 + spread, 30, 5, divided ? 3 : 2);
+        }
+      paint_disc (plane, 54, 54, 4, divided ? 4 : 3);
+    }
+  return g_steal_pointer (&labels);
+}
+
+static const UsamCtcTrack lineage[] = { { 1, 0, 2, 0 }, { 2, 3, 5, 1 }, { 3, 3, 5, 1 }, { 4, 0, 5, 0 } };
+static const UsamCtcTrack undivided[] = { { 1, 0, 5, 0 }, { 2, 3, 5, 0 }, { 3, 0, 5, 0 } };
+
+/* @labels as a CTC ground truth folder (TRA/man_trackTTT.tif, man_track.txt). */
+static char *
+write_gt (UsamImage *labels, const UsamCtcTrack *tracks, guint n_tracks, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_build_filename (usam_test_tmpdir (), name, NULL);
+  g_autofree char *tra = g_build_filename (dir, "TRA", NULL);
+  ck_assert_int_eq (g_mkdir_with_parents (tra, 0755), 0);
+  for (guint t = 0; t < T; t++)
+    {
+      g_autoptr (UsamImage) frame = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, 1, 1, &error);
+      memcpy (usam_image_get_plane_mutable (frame, 0, 0), usam_image_get_plane (labels, t, 0), W * H * 2);
+      g_autofree char *file = g_strdup_printf ("man_track%03u.tif", t);
+      g_autofree char *path = g_build_filename (tra, file, NULL);
+      ck_assert_msg (usam_image_save_tiff (frame, path, &error), "%s", error ? error->message : "");
+    }
+  g_autofree char *table = g_build_filename (tra, "man_track.txt", NULL);
+  ck_assert (usam_ctc_tracks_save (table, tracks, n_tracks, &error));
+  return g_steal_pointer (&dir);
+}
+
+/* The time-lapse itself: bright cells on a dark background. */
+static char *
+write_series (const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsamImage) labels = make_series (TRUE);
+  g_autoptr (UsamImage) image = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, 1, T, &error);
+  for (guint t = 0; t < T; t++)
+    {
+      const guint16 *l = usam_image_get_plane (labels, t, 0);
+      guint16 *p = usam_image_get_plane_mutable (image, t, 0);
+      for (guint i = 0; i < W * H; i++)
+        p[i] = l[i] ? 3000 : 300;
+    }
+  char *path = g_build_filename (usam_test_tmpdir (), name, NULL);
+  ck_assert_msg (usam_image_save_tiff (image, path, &error), "%s", error ? error->message : "");
+  return path;
+}
+
+static UsamWindow *
+open_window (const char *path, UsamModel *model)
+{
+  g_autoptr (GError) error = NULL;
+  UsamWindow *window = usam_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_for (is_mapped, window, "the window to appear");
+  if (model)
+    usam_window_set_model (window, model);
+  ck_assert_msg (usam_window_open (window, path, &error), "%s", error ? error->message : "");
+  wait_for (image_shown, window, "the time-lapse");
+  ck_assert_uint_eq (usam_image_get_frames (usam_session_get_image (usam_window_get_session (window))), T);
+  /* The panel is hidden until its header-bar toggle shows it. */
+  UsamLineageView *view = usam_window_get_lineage_view (window);
+  ck_assert (!gtk_widget_get_visible (GTK_WIDGET (view)));
+  gtk_widget_set_visible (GTK_WIDGET (view), TRUE);
+  settle ();
+  return window;
+}
+
+typedef struct
+{
+  guint label, depth;
+  const char *text; /* a part of the row's text, or NULL */
+} Row;
+
+/* The panel shows exactly @rows, in order. */
+static void
+assert_rows (UsamLineageView *view, const Row *rows, guint n)
+{
+  ck_assert_uint_eq (usam_lineage_view_get_n_rows (view), n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint label = 0, depth = 0;
+      g_autofree char *text = NULL;
+      ck_assert (usam_lineage_view_get_row (view, i, &label, &depth, &text));
+      ck_assert_msg (label == rows[i].label && depth == rows[i].depth, "row %u: track %u at depth %u, not %u at %u",
+                     i, label, depth, rows[i].label, rows[i].depth);
+      if (rows[i].text)
+        ck_assert_msg (strstr (text, rows[i].text), "row %u: '%s' lacks '%s'", i, text, rows[i].text);
+    }
+}
+
+static void
+undo (UsamWindow *window)
+{
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
+  settle ();
+}
+
+static void
+redo (UsamWindow *window)
+{
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.redo", NULL));
+  settle ();
+}
+
+START_TEST (test_correct_lineage)
+{
+  setup_env ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *image = write_series ("cells.tif");
+  g_autofree char *project_path = g_build_filename (usam_test_tmpdir (), "cells.usam", NULL);
+  {
+    g_autoptr (UsamProject) p = usam_project_open (project_path, &error);
+    ck_assert_msg (p != NULL, "%s", error ? error->message : "");
+    ck_assert (usam_project_add_image (p, image, &error) > 0);
+  }
+  UsamWindow *window = open_window (project_path, NULL);
+  UsamSession *session = usam_window_get_session (window);
+  UsamLineageView *view = usam_window_get_lineage_view (window);
+  ck_assert_uint_eq (usam_lineage_view_get_n_rows (view), 0);
+
+  /* What a tracker that missed the division gives. */
+  g_autoptr (UsamImage) flat = make_series (FALSE);
+  g_autofree char *flat_gt = write_gt (flat, undivided, G_N_ELEMENTS (undivided), "gt-undivided");
+  ck_assert_msg (usam_lineage_view_import_ctc (view, flat_gt, &error), "%s", error ? error->message : "");
+  settle ();
+  const Row flat_rows[] = { { 1, 0, "Track 1 · frames 0–5" }, { 2, 0, "frames 3–5" }, { 3, 0, "frames 0–5" } };
+  assert_rows (view, flat_rows, G_N_ELEMENTS (flat_rows));
+  /* The frame's objects are on the canvas's list. */
+  ck_assert_uint_eq (usam_session_get_objects (session)->len, 2);
+
+  /* Picking a track goes to its first frame. */
+  usam_session_set_plane (session, 5, 0);
+  guint two = 2;
+  usam_lineage_view_select (view, &two, 1);
+  settle ();
+  ck_assert_uint_eq (usam_session_get_t (session), 3);
+  ck_assert_uint_eq (usam_canvas_get_highlight (usam_window_get_canvas (window)), 2);
+
+  /* The division gesture: pick the new track (which goes to frame 3, where
+   * it starts), Ctrl+click the mother. The mother's label goes on as the
+   * left daughter, which becomes track 4. */
+  guint pair[] = { 2, 1 };
+  usam_lineage_view_select (view, pair, 2);
+  settle ();
+  ck_assert_uint_eq (usam_session_get_t (session), 3); /* a multiple selection does not jump */
+  ck_assert_uint_eq (usam_canvas_get_highlight (usam_window_get_canvas (window)), 0);
+  ck_assert_msg (usam_lineage_view_divide (view, &error), "%s", error ? error->message : "");
+  settle ();
+  const Row tree[] = { { 1, 0, "frames 0–2" }, { 2, 1, "frames 3–5" }, { 4, 1, "frames 3–5" }, { 3, 0, NULL } };
+  assert_rows (view, tree, G_N_ELEMENTS (tree));
+  /* the frame shown has the daughters, under their new labels */
+  GPtrArray *now = usam_session_get_objects (session);
+  ck_assert_uint_eq (now->len, 3);
+  for (guint i = 0; i < now->len; i++)
+    ck_assert_uint_ne (((UsamObject *) now->pdata[i])->label, 1);
+  undo (window);
+  assert_rows (view, flat_rows, G_N_ELEMENTS (flat_rows));
+  redo (window);
+  assert_rows (view, tree, G_N_ELEMENTS (tree));
+
+  /* rename, undo, redo */
+  guint four = 4;
+  usam_lineage_view_select (view, &four, 1);
+  ck_assert_msg (usam_lineage_view_rename (view, "left", &error), "%s", error ? error->message : "");
+  settle ();
+  const Row named[] = { { 1, 0, NULL }, { 2, 1, "Track 2" }, { 4, 1, "left (4)" }, { 3, 0, NULL } };
+  assert_rows (view, named, G_N_ELEMENTS (named));
+  undo (window);
+  assert_rows (view, tree, G_N_ELEMENTS (tree));
+  const Row unnamed[] = { { 1, 0, NULL }, { 2, 1, NULL }, { 4, 1, "Track 4" }, { 3, 0, NULL } };
+  assert_rows (view, unnamed, G_N_ELEMENTS (unnamed));
+  redo (window);
+  assert_rows (view, named, G_N_ELEMENTS (named));
+
+  /* delete the mother: her daughters become roots; undo brings her back */
+  guint one = 1;
+  usam_lineage_view_select (view, &one, 1);
+  ck_assert_msg (usam_lineage_view_delete (view, &error), "%s", error ? error->message : "");
+  settle ();
+  const Row orphans[] = { { 2, 0, NULL }, { 3, 0, NULL }, { 4, 0, "left" } };
+  assert_rows (view, orphans, G_N_ELEMENTS (orphans));
+  undo (window);
+  assert_rows (view, named, G_N_ELEMENTS (named));
+
+  /* exported, the corrected tracks are the true lineage */
+  g_autofree char *res = g_build_filename (usam_test_tmpdir (), "res", NULL);
+  ck_assert_msg (usam_lineage_view_export_ctc (view, res, &error), "%s", error ? error->message : "");
+  g_autoptr (UsamImage) truth = make_series (TRUE);
+  g_autofree char *gt = write_gt (truth, lineage, G_N_ELEMENTS (lineage), "gt");
+  UsamCtcScores scores;
+  ck_assert_msg (usam_ctc_evaluate (gt, res, &scores, &error), "%s", error ? error->message : "");
+  ck_assert_double_eq (scores.tra, 1.0);
+  ck_assert_double_eq (scores.det, 1.0);
+  g_autofree char *table = g_build_filename (res, "res_track.txt", NULL);
+  g_autoptr (GArray) exported = usam_ctc_tracks_load (table, &error);
+  ck_assert_uint_eq (exported->len, 4);
+  guint daughters = 0;
+  for (guint i = 0; i < exported->len; i++)
+    daughters += g_array_index (exported, UsamCtcTrack, i).parent == 1;
+  ck_assert_uint_eq (daughters, 2);
+
+  /* closed and reopened: the same tree and names, and the history */
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle ();
+  window = open_window (project_path, NULL);
+  view = usam_window_get_lineage_view (window);
+  assert_rows (view, named, G_N_ELEMENTS (named));
+  /* the history came back too: the last step is the rename */
+  undo (window);
+  assert_rows (view, unnamed, G_N_ELEMENTS (unnamed));
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle ();
+}
+END_TEST
+
+static UsamModel *
+tiny_ais_model (void)
+{
+  g_autoptr (GError) error = NULL;
+  UsamArchitecture arch;
+  ck_assert (usam_architecture_from_preset ("tiny", &arch, &error));
+  arch.ais_variant = "interpolation";
+  UsamModel *model = usam_model_new_from_architecture (&arch, 9, USAM_PRECISION_FP32, &error);
+  ck_assert_msg (model, "%s", error ? error->message : "");
+  return model;
+}
+
+static guint
+n_objects (UsamWindow *window)
+{
+  UsamSession *s = usam_window_get_session (window);
+  return usam_project_count_objects (usam_session_get_project (s), usam_session_get_image_id (s));
+}
+
+/* A random model's objects mean nothing; what is checked is the way the
+ * result comes in: in the background, as tracks consistent with their
+ * objects, in one undo step, and not at all when cancelled. */
+START_TEST (test_automatic_tracking)
+{
+  setup_env ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *image = write_series ("auto.tif");
+  UsamWindow *window = open_window (image, NULL);
+  UsamLineageView *view = usam_window_get_lineage_view (window);
+
+  /* the starter model has no AIS decoder: refused with a reason */
+  g_autoptr (UsamModel) plain = usam_model_new_random ("tiny", 3, USAM_PRECISION_FP32, &error);
+  usam_window_set_model (window, plain);
+  ck_assert (!usam_lineage_view_track (view, &error));
+  ck_assert (g_error_matches (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED));
+  g_clear_error (&error);
+
+  g_autoptr (UsamModel) model = tiny_ais_model ();
+  usam_window_set_model (window, model);
+  /* cancelled at once: nothing comes in */
+  ck_assert_msg (usam_lineage_view_track (view, &error), "%s", error ? error->message : "");
+  ck_assert (usam_lineage_view_is_tracking (view));
+  ck_assert (!usam_lineage_view_track (view, &error)); /* one at a time */
+  g_clear_error (&error);
+  usam_lineage_view_cancel (view);
+  wait_for (not_tracking, view, "the cancelled tracking");
+  settle ();
+  ck_assert_uint_eq (n_objects (window), 0);
+  ck_assert (!usam_session_can_undo (usam_window_get_session (window)));
+
+  ck_assert_msg (usam_lineage_view_track (view, &error), "%s", error ? error->message : "");
+  wait_for (not_tracking, view, "automatic tracking");
+  settle ();
+  guint n = n_objects (window);
+  g_print ("automatic tracking with a random model: %u objects\n", n);
+  /* seed 9 gives objects (15 when written), so the undo below is exercised */
+  ck_assert_uint_gt (n, 0);
+  UsamSession *s = usam_window_get_session (window);
+  g_autoptr (GPtrArray) tracks = usam_project_list_tracks (usam_session_get_project (s),
+                                                           usam_session_get_image_id (s), &error);
+  ck_assert_uint_eq (usam_lineage_view_get_n_rows (view), tracks->len);
+  ck_assert_uint_gt (tracks->len, 0);
+  /* every track is contiguous, as the linker makes them */
+  for (guint i = 0; i < tracks->len; i++)
+    {
+      const UsamProjectTrack *t = tracks->pdata[i];
+      ck_assert_uint_eq (t->n_frames, t->end - t->begin + 1);
+    }
+  undo (window);
+  ck_assert_uint_eq (n_objects (window), 0);
+  ck_assert_uint_eq (usam_lineage_view_get_n_rows (view), 0);
+  redo (window);
+  ck_assert_uint_eq (n_objects (window), n);
+
+  /* Closing the window while it runs: the late result and progress find
+   * no panel and touch nothing. */
+  ck_assert (usam_lineage_view_track (view, &error));
+  g_object_ref (view);
+  gtk_window_destroy (GTK_WINDOW (window));
+  /* The job holds the panel until its result has come back. */
+  wait_for (only_ref, view, "the cancelled job to end");
+  g_object_unref (view);
+}
+END_TEST
+
+static Suite *
+annotator_tracks_suite (void)
+{
+  Suite *suite = suite_create ("annotator-tracks");
+  TCase *tc = tcase_create ("tracks");
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_correct_lineage);
+  tcase_add_test (tc, test_automatic_tracking);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
+
+int
+main (void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  /* As test-annotator: no GL, whose drivers LeakSanitizer misreads. */
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+#endif
+  return usam_test_run (annotator_tracks_suite ());
+}
