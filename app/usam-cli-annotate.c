@@ -5,6 +5,7 @@
 
 #include "usam-config.h"
 #include "usam-window.h"
+#include "usam-workers.h"
 
 typedef struct
 {
@@ -127,6 +128,10 @@ usam_cli_annotate (const char *name, int argc, char **argv)
       g_signal_connect (app, "activate", G_CALLBACK (on_activate), &a);
       char *app_argv[] = { argv[0], NULL };
       status = g_application_run (G_APPLICATION (app), 1, app_argv) == 0 ? USAM_EXIT_OK : USAM_EXIT_FAILURE;
+      /* The closed window cancelled its work; some of it only notices
+       * between blocks or frames, and must not be inside libtorch at exit. */
+      if (!usam_workers_wait (30 * G_USEC_PER_SEC))
+        g_printerr ("%s: background work did not stop within 30 s\n", name);
     }
   g_free (a.model);
   return status;

@@ -1,4 +1,5 @@
 #include "usam-auto-segmenter.h"
+#include "usam-workers.h"
 #include "usam-main-context.h"
 
 #include "usam-auto-eval.h"
@@ -408,7 +409,7 @@ usam_auto_segmenter_run_async (UsamAutoSegmenter *self, UsamModel *model, UsamEm
   else if (progress_destroy)
     progress_destroy (progress_data);
   g_task_set_task_data (task, d, (GDestroyNotify) run_data_free);
-  g_task_run_in_thread (task, run_thread);
+  usam_task_run_in_thread (task, run_thread);
 }
 
 UsamAutoResult *

@@ -1,5 +1,6 @@
 /* Per-frame AIS, then linking: automatic tracking in one call. */
 #include "usam-auto-tracker.h"
+#include "usam-workers.h"
 
 #include "usam-ais-stack.h"
 #include "usam-error.h"
@@ -163,7 +164,7 @@ usam_auto_track_async (UsamModel *model, UsamImage *image, const UsamAutoTrackPa
   else if (progress_destroy)
     progress_destroy (progress_data);
   g_task_set_task_data (task, d, (GDestroyNotify) run_data_free);
-  g_task_run_in_thread (task, run_thread);
+  usam_task_run_in_thread (task, run_thread);
 }
 
 UsamAutoTrackResult *

@@ -1,4 +1,5 @@
 #include "usam-embedding-cache.h"
+#include "usam-workers.h"
 #include "usam-main-context.h"
 
 #include <string.h>
@@ -755,7 +756,7 @@ usam_embedding_cache_precompute_async (UsamEmbeddingCache *self, guint first, gu
   else if (progress_destroy)
     progress_destroy (progress_data);
   g_task_set_task_data (task, d, (GDestroyNotify) precompute_data_free);
-  g_task_run_in_thread (task, precompute_thread);
+  usam_task_run_in_thread (task, precompute_thread);
 }
 
 gboolean

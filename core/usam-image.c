@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "usam-image-private.h"
+#include "usam-workers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -345,7 +346,7 @@ usam_image_load_async (const char *path, GCancellable *cancellable, GAsyncReadyC
   g_task_set_source_tag (task, usam_image_load_async);
   g_task_set_name (task, "[usam] load image");
   g_task_set_task_data (task, g_strdup (path), g_free);
-  g_task_run_in_thread (task, load_thread);
+  usam_task_run_in_thread (task, load_thread);
 }
 
 UsamImage *

@@ -1,4 +1,5 @@
 #include "usam-model-private.h"
+#include "usam-workers.h"
 
 #include <string.h>
 
@@ -202,7 +203,7 @@ usam_model_new_from_file_async (const char *path, UsamPrecision precision, GCanc
   d->precision = precision;
   g_task_set_source_tag (task, usam_model_new_from_file_async);
   g_task_set_task_data (task, d, (GDestroyNotify) load_data_free);
-  g_task_run_in_thread (task, load_thread);
+  usam_task_run_in_thread (task, load_thread);
 }
 
 UsamModel *
@@ -681,7 +682,7 @@ usam_model_encode_async (UsamModel *self, UsamImage *image, guint t, guint z, Us
   else if (progress_destroy)
     progress_destroy (progress_data);
   g_task_set_task_data (task, d, (GDestroyNotify) encode_data_free);
-  g_task_run_in_thread (task, encode_thread);
+  usam_task_run_in_thread (task, encode_thread);
 }
 
 UsamEmbedding *

@@ -139,45 +139,55 @@ stem (const char *name)
   return s;
 }
 
-gboolean
-usam_train_data_add_folders (UsamTrainData *self, const char *image_dir, const char *label_dir, GError **error)
+GPtrArray *
+usam_train_data_pair_folders (const char *image_dir, const char *label_dir, GError **error)
 {
-  g_autoptr (GDir) dir = g_dir_open (image_dir, 0, error);
-  if (!dir)
-    return FALSE;
   g_autoptr (GHashTable) labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   {
     g_autoptr (GDir) ldir = g_dir_open (label_dir, 0, error);
     if (!ldir)
-      return FALSE;
+      return NULL;
     const char *name;
     while ((name = g_dir_read_name (ldir)))
       g_hash_table_insert (labels, stem (name), g_build_filename (label_dir, name, NULL));
   }
+  g_autoptr (GDir) dir = g_dir_open (image_dir, 0, error);
+  if (!dir)
+    return NULL;
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   const char *name;
   while ((name = g_dir_read_name (dir)))
     if (name[0] != '.')
       g_ptr_array_add (names, g_strdup (name));
   g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
-  guint added = 0;
+  g_autoptr (GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < names->len; i++)
     {
       g_autofree char *key = stem (names->pdata[i]);
       const char *label = g_hash_table_lookup (labels, key);
       if (!label)
         continue;
-      g_autofree char *path = g_build_filename (image_dir, (char *) names->pdata[i], NULL);
-      if (!usam_train_data_add_files (self, path, label, error))
-        return FALSE;
-      added++;
+      g_ptr_array_add (pairs, g_build_filename (image_dir, (char *) names->pdata[i], NULL));
+      g_ptr_array_add (pairs, g_strdup (label));
     }
-  if (added == 0)
+  if (pairs->len == 0)
     {
       g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "%s: no image has a label file of the same name in %s",
                    image_dir, label_dir);
-      return FALSE;
+      return NULL;
     }
+  return g_steal_pointer (&pairs);
+}
+
+gboolean
+usam_train_data_add_folders (UsamTrainData *self, const char *image_dir, const char *label_dir, GError **error)
+{
+  g_autoptr (GPtrArray) pairs = usam_train_data_pair_folders (image_dir, label_dir, error);
+  if (!pairs)
+    return FALSE;
+  for (guint i = 0; i < pairs->len; i += 2)
+    if (!usam_train_data_add_files (self, pairs->pdata[i], pairs->pdata[i + 1], error))
+      return FALSE;
   return TRUE;
 }
 

@@ -25,7 +25,11 @@ UsamTrainData *usam_train_data_new (void);
 gboolean usam_train_data_add (UsamTrainData *self, UsamImage *image, UsamImage *labels, GError **error);
 gboolean usam_train_data_add_files (UsamTrainData *self, const char *image_path, const char *label_path,
                                     GError **error);
-/* Pairs the files of two folders by name (without extension). */
+/* The image files of @image_dir that have a label file of the same name
+ * (without extension) in @label_dir, sorted by name: paths alternating
+ * image, labels. An error when there is none. */
+GPtrArray *usam_train_data_pair_folders (const char *image_dir, const char *label_dir, GError **error);
+/* Adds every pair of usam_train_data_pair_folders(). */
 gboolean usam_train_data_add_folders (UsamTrainData *self, const char *image_dir, const char *label_dir,
                                       GError **error);
 /* A text file of "IMAGE LABELS" lines; relative paths are relative to the list. */

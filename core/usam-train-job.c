@@ -1,4 +1,5 @@
 #include "usam-train-job.h"
+#include "usam-workers.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -357,66 +358,27 @@ load_project (UsamTrainJob *self, UsamTrainData *train, UsamTrainData *val, GCan
   return TRUE;
 }
 
-static char *
-stem (const char *name)
-{
-  char *s = g_strdup (name);
-  char *dot = strrchr (s, '.');
-  if (dot && dot != s)
-    *dot = '\0';
-  if (g_str_has_suffix (s, ".ome"))
-    s[strlen (s) - 4] = '\0';
-  return s;
-}
-
-/* Pairs the folders by file name as usam_train_data_add_folders() does, but
- * splits the pairs between training and validation. */
+/* The folders' pairs, split between training and validation. */
 static gboolean
 load_folders (UsamTrainJob *self, UsamTrainData *train, UsamTrainData *val, GCancellable *cancellable,
               GError **error)
 {
-  g_autoptr (GHashTable) labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  {
-    g_autoptr (GDir) ldir = g_dir_open (self->label_dir, 0, error);
-    if (!ldir)
-      return FALSE;
-    const char *name;
-    while ((name = g_dir_read_name (ldir)))
-      g_hash_table_insert (labels, stem (name), g_build_filename (self->label_dir, name, NULL));
-  }
-  g_autoptr (GDir) dir = g_dir_open (self->image_dir, 0, error);
-  if (!dir)
+  g_autoptr (GPtrArray) pairs = usam_train_data_pair_folders (self->image_dir, self->label_dir, error);
+  if (!pairs)
     return FALSE;
-  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while ((name = g_dir_read_name (dir)))
-    {
-      g_autofree char *key = stem (name);
-      const char *label = g_hash_table_lookup (labels, key);
-      if (name[0] != '.' && label)
-        g_ptr_array_add (images, g_strdup (name));
-    }
-  g_ptr_array_sort (images, (GCompareFunc) g_strcmp0);
-  if (images->len == 0)
-    {
-      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "%s: no image has a label file of the same name in %s",
-                   self->image_dir, self->label_dir);
-      return FALSE;
-    }
-  for (guint i = 0; i < images->len; i++)
+  guint n = pairs->len / 2;
+  for (guint i = 0; i < n; i++)
     {
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      g_autofree char *key = stem (images->pdata[i]);
-      g_autofree char *path = g_build_filename (self->image_dir, (char *) images->pdata[i], NULL);
-      const char *label = g_hash_table_lookup (labels, key);
-      if (!usam_train_data_add_files (held_out (i, images->len) ? val : train, path, label, error))
+      const char *path = pairs->pdata[2 * i], *label = pairs->pdata[2 * i + 1];
+      if (!usam_train_data_add_files (held_out (i, n) ? val : train, path, label, error))
         return FALSE;
-      if (images->len == 1 && !usam_train_data_add_files (val, path, label, error))
+      if (n == 1 && !usam_train_data_add_files (val, path, label, error))
         return FALSE;
     }
-  set_summary (self, describe_split (usam_train_data_get_n_items (train),
-                                     images->len == 1 ? 0 : usam_train_data_get_n_items (val), "image"));
+  set_summary (self, describe_split (usam_train_data_get_n_items (train), n == 1 ? 0 : usam_train_data_get_n_items (val),
+                                     "image"));
   return TRUE;
 }
 
@@ -659,7 +621,7 @@ usam_train_job_run_async (UsamTrainJob *self, GCancellable *cancellable, UsamTra
       g_task_return_new_error (task, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "training needs a time or step budget");
       return;
     }
-  g_task_run_in_thread (task, run_thread);
+  usam_task_run_in_thread (task, run_thread);
 }
 
 char *

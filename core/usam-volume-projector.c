@@ -1,6 +1,7 @@
 /* usam-volume-projector.c — projection of several seeds (see
  * usam-volume-projector.h). */
 #include "usam-volume-projector.h"
+#include "usam-workers.h"
 
 #include <math.h>
 #include <string.h>
@@ -263,7 +264,7 @@ usam_volume_projector_run_async (UsamVolumeProjector *self, GCancellable *cancel
   d->progress_data = progress_data;
   g_task_set_task_data (task, d, (GDestroyNotify) run_data_free);
   self->running = TRUE;
-  g_task_run_in_thread (task, run_thread);
+  usam_task_run_in_thread (task, run_thread);
 }
 
 gboolean

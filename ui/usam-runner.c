@@ -1,4 +1,5 @@
 #include "usam-runner.h"
+#include "usam-workers.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -230,7 +231,7 @@ start_open (UsamRunner *self)
   g_autoptr (GTask) task = g_task_new (self, NULL, open_done, NULL);
   g_task_set_source_tag (task, start_open);
   g_task_set_task_data (task, d, (GDestroyNotify) open_data_free);
-  g_task_run_in_thread (task, open_thread);
+  usam_task_run_in_thread (task, open_thread);
 }
 
 typedef struct
@@ -439,7 +440,7 @@ start_embed (UsamRunner *self)
       g_autoptr (GTask) task = g_task_new (self, self->encode_cancellable, embed_done, NULL);
       g_task_set_source_tag (task, start_embed);
       g_task_set_task_data (task, d, (GDestroyNotify) embed_data_free);
-      g_task_run_in_thread (task, cached_embed_thread);
+      usam_task_run_in_thread (task, cached_embed_thread);
     }
   else
     {
@@ -553,7 +554,7 @@ start_predict (UsamRunner *self, UsamEmbedding *embedding)
   self->predicting = TRUE;
   g_autoptr (GTask) task = g_task_new (self, NULL, predict_done, NULL);
   g_task_set_task_data (task, d, (GDestroyNotify) predict_data_free);
-  g_task_run_in_thread (task, predict_thread);
+  usam_task_run_in_thread (task, predict_thread);
   state_changed (self);
 }
 

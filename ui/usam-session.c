@@ -1,4 +1,5 @@
 #include "usam-session.h"
+#include "usam-workers.h"
 
 #include "usam-error.h"
 
@@ -187,7 +188,7 @@ usam_session_go_to_image (UsamSession *self, guint index)
   d->path = g_strdup (im->path);
   g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, load_done, NULL);
   g_task_set_task_data (task, d, (GDestroyNotify) load_data_free);
-  g_task_run_in_thread (task, load_thread);
+  usam_task_run_in_thread (task, load_thread);
 }
 
 gboolean
