@@ -1,6 +1,6 @@
 #include "usam-auto-segmenter.h"
+#include "usam-progress-proxy.h"
 #include "usam-workers.h"
-#include "usam-main-context.h"
 
 #include "usam-auto-eval.h"
 #include "usam-error.h"
@@ -291,73 +291,12 @@ usam_auto_segmenter_run (UsamAutoSegmenter *self, UsamModel *model, UsamEmbeddin
 
 /* ---- asynchronous runs ---- */
 
-/* Forwards progress from the worker thread to the caller's main context;
- * reference-counted because queued reports may outlive the task. */
-typedef struct
-{
-  gatomicrefcount ref;
-  GMainContext *context;
-  UsamProgressFunc func;
-  gpointer data;
-  GDestroyNotify destroy;
-} Proxy;
-
-static Proxy *
-proxy_ref (Proxy *p)
-{
-  g_atomic_ref_count_inc (&p->ref);
-  return p;
-}
-
-static void
-proxy_unref (Proxy *p)
-{
-  if (!g_atomic_ref_count_dec (&p->ref))
-    return;
-  if (p->destroy)
-    p->destroy (p->data);
-  g_main_context_unref (p->context);
-  g_free (p);
-}
-
-typedef struct
-{
-  Proxy *proxy;
-  double fraction;
-} ProxyEvent;
-
-static gboolean
-proxy_dispatch (gpointer user_data)
-{
-  ProxyEvent *e = user_data;
-  e->proxy->func (e->fraction, e->proxy->data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-proxy_event_free (gpointer user_data)
-{
-  ProxyEvent *e = user_data;
-  proxy_unref (e->proxy);
-  g_free (e);
-}
-
-static void
-proxy_post (double fraction, gpointer user_data)
-{
-  Proxy *p = user_data;
-  ProxyEvent *e = g_new0 (ProxyEvent, 1);
-  e->proxy = proxy_ref (p);
-  e->fraction = fraction;
-  usam_main_context_post (p->context, proxy_dispatch, e, proxy_event_free);
-}
-
 typedef struct
 {
   UsamModel *model;
   UsamEmbedding *embedding;
   UsamAutoParams params;
-  Proxy *proxy;
+  UsamProgressProxy *proxy;
 } RunData;
 
 static void
@@ -365,7 +304,7 @@ run_data_free (RunData *d)
 {
   g_clear_object (&d->model);
   g_clear_pointer (&d->embedding, usam_embedding_unref);
-  g_clear_pointer (&d->proxy, proxy_unref);
+  g_clear_pointer (&d->proxy, usam_progress_proxy_unref);
   g_free (d);
 }
 
@@ -375,7 +314,7 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   RunData *d = task_data;
   GError *error = NULL;
   UsamAutoResult *result = usam_auto_segmenter_run (USAM_AUTO_SEGMENTER (source), d->model, d->embedding,
-                                                    &d->params, cancellable, d->proxy ? proxy_post : NULL, d->proxy,
+                                                    &d->params, cancellable, d->proxy ? usam_progress_proxy_post : NULL, d->proxy,
                                                     &error);
   if (result)
     g_task_return_pointer (task, result, (GDestroyNotify) usam_auto_result_free);
@@ -397,17 +336,7 @@ usam_auto_segmenter_run_async (UsamAutoSegmenter *self, UsamModel *model, UsamEm
   d->model = g_object_ref (model);
   d->embedding = usam_embedding_ref (embedding);
   d->params = *params;
-  if (progress)
-    {
-      d->proxy = g_new0 (Proxy, 1);
-      g_atomic_ref_count_init (&d->proxy->ref);
-      d->proxy->context = g_main_context_ref_thread_default ();
-      d->proxy->func = progress;
-      d->proxy->data = progress_data;
-      d->proxy->destroy = progress_destroy;
-    }
-  else if (progress_destroy)
-    progress_destroy (progress_data);
+  d->proxy = usam_progress_proxy_new (progress, progress_data, progress_destroy);
   g_task_set_task_data (task, d, (GDestroyNotify) run_data_free);
   usam_task_run_in_thread (task, run_thread);
 }

@@ -1,10 +1,10 @@
 /* Per-frame AIS, then linking: automatic tracking in one call. */
 #include "usam-auto-tracker.h"
+#include "usam-progress-proxy.h"
 #include "usam-workers.h"
 
 #include "usam-ais-stack.h"
 #include "usam-error.h"
-#include "usam-main-context.h"
 
 UsamAutoTrackParams
 usam_auto_track_params_default (void)
@@ -49,73 +49,12 @@ usam_auto_track_result_free (UsamAutoTrackResult *result)
   g_free (result);
 }
 
-/* Progress from the worker, handed to the caller's context. The proxy
- * outlives the task until the last posted call has run. */
-typedef struct
-{
-  gatomicrefcount ref;
-  GMainContext *context;
-  UsamProgressFunc func;
-  gpointer data;
-  GDestroyNotify destroy;
-} Proxy;
-
-static Proxy *
-proxy_ref (Proxy *p)
-{
-  g_atomic_ref_count_inc (&p->ref);
-  return p;
-}
-
-static void
-proxy_unref (Proxy *p)
-{
-  if (!g_atomic_ref_count_dec (&p->ref))
-    return;
-  if (p->destroy)
-    p->destroy (p->data);
-  g_main_context_unref (p->context);
-  g_free (p);
-}
-
-typedef struct
-{
-  Proxy *proxy;
-  double fraction;
-} ProxyEvent;
-
-static gboolean
-proxy_dispatch (gpointer user_data)
-{
-  ProxyEvent *e = user_data;
-  e->proxy->func (e->fraction, e->proxy->data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-proxy_event_free (gpointer user_data)
-{
-  ProxyEvent *e = user_data;
-  proxy_unref (e->proxy);
-  g_free (e);
-}
-
-static void
-proxy_post (double fraction, gpointer user_data)
-{
-  Proxy *p = user_data;
-  ProxyEvent *e = g_new0 (ProxyEvent, 1);
-  e->proxy = proxy_ref (p);
-  e->fraction = fraction;
-  usam_main_context_post (p->context, proxy_dispatch, e, proxy_event_free);
-}
-
 typedef struct
 {
   UsamModel *model;
   UsamImage *image;
   UsamAutoTrackParams params;
-  Proxy *proxy;
+  UsamProgressProxy *proxy;
 } RunData;
 
 static void
@@ -123,7 +62,7 @@ run_data_free (RunData *d)
 {
   g_clear_object (&d->model);
   g_clear_object (&d->image);
-  g_clear_pointer (&d->proxy, proxy_unref);
+  g_clear_pointer (&d->proxy, usam_progress_proxy_unref);
   g_free (d);
 }
 
@@ -133,7 +72,7 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   RunData *d = task_data;
   GError *error = NULL;
   g_autoptr (UsamAutoTrackResult) result = g_new0 (UsamAutoTrackResult, 1);
-  if (usam_auto_track (d->model, d->image, &d->params, d->proxy ? proxy_post : NULL, d->proxy, cancellable,
+  if (usam_auto_track (d->model, d->image, &d->params, d->proxy ? usam_progress_proxy_post : NULL, d->proxy, cancellable,
                        &result->tracked, &result->tracks, NULL, &error))
     g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) usam_auto_track_result_free);
   else
@@ -152,17 +91,7 @@ usam_auto_track_async (UsamModel *model, UsamImage *image, const UsamAutoTrackPa
   d->model = g_object_ref (model);
   d->image = g_object_ref (image);
   d->params = *params;
-  if (progress)
-    {
-      d->proxy = g_new0 (Proxy, 1);
-      g_atomic_ref_count_init (&d->proxy->ref);
-      d->proxy->context = g_main_context_ref_thread_default ();
-      d->proxy->func = progress;
-      d->proxy->data = progress_data;
-      d->proxy->destroy = progress_destroy;
-    }
-  else if (progress_destroy)
-    progress_destroy (progress_data);
+  d->proxy = usam_progress_proxy_new (progress, progress_data, progress_destroy);
   g_task_set_task_data (task, d, (GDestroyNotify) run_data_free);
   usam_task_run_in_thread (task, run_thread);
 }

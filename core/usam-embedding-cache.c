@@ -1,6 +1,6 @@
 #include "usam-embedding-cache.h"
+#include "usam-progress-proxy.h"
 #include "usam-workers.h"
-#include "usam-main-context.h"
 
 #include <string.h>
 
@@ -650,72 +650,16 @@ usam_embedding_cache_precompute (UsamEmbeddingCache *self, guint first, guint la
 
 /* ---- in a worker thread ---- */
 
-/* Forwards progress to the caller's main context; reference-counted because
- * queued reports may outlive the task. */
-typedef struct
-{
-  gatomicrefcount ref;
-  GMainContext *context;
-  UsamProgressFunc func;
-  gpointer data;
-  GDestroyNotify destroy;
-} Proxy;
-
-typedef struct
-{
-  Proxy *proxy;
-  double fraction;
-} ProxyEvent;
-
-static void
-proxy_unref (Proxy *p)
-{
-  if (p && g_atomic_ref_count_dec (&p->ref))
-    {
-      if (p->destroy)
-        p->destroy (p->data);
-      g_main_context_unref (p->context);
-      g_free (p);
-    }
-}
-
-static gboolean
-proxy_dispatch (gpointer user_data)
-{
-  ProxyEvent *e = user_data;
-  e->proxy->func (e->fraction, e->proxy->data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-proxy_event_free (gpointer user_data)
-{
-  ProxyEvent *e = user_data;
-  proxy_unref (e->proxy);
-  g_free (e);
-}
-
-static void
-proxy_post (double fraction, gpointer user_data)
-{
-  Proxy *p = user_data;
-  ProxyEvent *e = g_new0 (ProxyEvent, 1);
-  g_atomic_ref_count_inc (&p->ref);
-  e->proxy = p;
-  e->fraction = fraction;
-  usam_main_context_post (p->context, proxy_dispatch, e, proxy_event_free);
-}
-
 typedef struct
 {
   guint first, last, center;
-  Proxy *proxy;
+  UsamProgressProxy *proxy;
 } PrecomputeData;
 
 static void
 precompute_data_free (PrecomputeData *d)
 {
-  proxy_unref (d->proxy);
+  usam_progress_proxy_unref (d->proxy);
   g_free (d);
 }
 
@@ -725,7 +669,7 @@ precompute_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   PrecomputeData *d = task_data;
   GError *error = NULL;
   if (usam_embedding_cache_precompute (USAM_EMBEDDING_CACHE (source), d->first, d->last, d->center, cancellable,
-                                       d->proxy ? proxy_post : NULL, d->proxy, &error))
+                                       d->proxy ? usam_progress_proxy_post : NULL, d->proxy, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -744,17 +688,7 @@ usam_embedding_cache_precompute_async (UsamEmbeddingCache *self, guint first, gu
   d->first = first;
   d->last = last;
   d->center = center;
-  if (progress)
-    {
-      d->proxy = g_new0 (Proxy, 1);
-      g_atomic_ref_count_init (&d->proxy->ref);
-      d->proxy->context = g_main_context_ref_thread_default ();
-      d->proxy->func = progress;
-      d->proxy->data = progress_data;
-      d->proxy->destroy = progress_destroy;
-    }
-  else if (progress_destroy)
-    progress_destroy (progress_data);
+  d->proxy = usam_progress_proxy_new (progress, progress_data, progress_destroy);
   g_task_set_task_data (task, d, (GDestroyNotify) precompute_data_free);
   usam_task_run_in_thread (task, precompute_thread);
 }

@@ -1,11 +1,11 @@
 #include "usam-model-private.h"
+#include "usam-progress-proxy.h"
 #include "usam-workers.h"
 
 #include <string.h>
 
 #include "usam-ais.h"
 #include "usam-error.h"
-#include "usam-main-context.h"
 
 struct _UsamModel
 {
@@ -565,81 +565,19 @@ usam_model_encode (UsamModel *self, UsamImage *image, guint t, guint z, UsamNorm
   return usam_embedding_new_take (sam);
 }
 
-/* Forwards progress from the worker thread to the caller's main context.
- * Reference-counted because queued reports may outlive the task. */
-typedef struct
-{
-  gatomicrefcount ref;
-  GMainContext *context;
-  UsamProgressFunc func;
-  gpointer data;
-  GDestroyNotify destroy;
-} ProgressProxy;
-
-static ProgressProxy *
-progress_proxy_ref (ProgressProxy *p)
-{
-  g_atomic_ref_count_inc (&p->ref);
-  return p;
-}
-
-static void
-progress_proxy_unref (ProgressProxy *p)
-{
-  if (g_atomic_ref_count_dec (&p->ref))
-    {
-      if (p->destroy)
-        p->destroy (p->data);
-      g_main_context_unref (p->context);
-      g_free (p);
-    }
-}
-
-typedef struct
-{
-  ProgressProxy *proxy;
-  double fraction;
-} ProgressEvent;
-
-static gboolean
-progress_event_dispatch (gpointer user_data)
-{
-  ProgressEvent *e = user_data;
-  e->proxy->func (e->fraction, e->proxy->data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-progress_event_free (gpointer user_data)
-{
-  ProgressEvent *e = user_data;
-  progress_proxy_unref (e->proxy);
-  g_free (e);
-}
-
-static void
-progress_proxy_post (double fraction, gpointer user_data)
-{
-  ProgressProxy *p = user_data;
-  ProgressEvent *e = g_new0 (ProgressEvent, 1);
-  e->proxy = progress_proxy_ref (p);
-  e->fraction = fraction;
-  usam_main_context_post (p->context, progress_event_dispatch, e, progress_event_free);
-}
-
 typedef struct
 {
   UsamImage *image;
   guint t, z;
   UsamNormalize normalize;
-  ProgressProxy *proxy;
+  UsamProgressProxy *proxy;
 } EncodeData;
 
 static void
 encode_data_free (EncodeData *d)
 {
   g_clear_object (&d->image);
-  g_clear_pointer (&d->proxy, progress_proxy_unref);
+  g_clear_pointer (&d->proxy, usam_progress_proxy_unref);
   g_free (d);
 }
 
@@ -649,7 +587,7 @@ encode_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   EncodeData *d = task_data;
   GError *error = NULL;
   UsamEmbedding *e = usam_model_encode (USAM_MODEL (source), d->image, d->t, d->z, d->normalize, cancellable,
-                                        d->proxy ? progress_proxy_post : NULL, d->proxy, &error);
+                                        d->proxy ? usam_progress_proxy_post : NULL, d->proxy, &error);
   if (e)
     g_task_return_pointer (task, e, (GDestroyNotify) usam_embedding_unref);
   else
@@ -670,17 +608,7 @@ usam_model_encode_async (UsamModel *self, UsamImage *image, guint t, guint z, Us
   d->t = t;
   d->z = z;
   d->normalize = normalize;
-  if (progress)
-    {
-      d->proxy = g_new0 (ProgressProxy, 1);
-      g_atomic_ref_count_init (&d->proxy->ref);
-      d->proxy->context = g_main_context_ref_thread_default ();
-      d->proxy->func = progress;
-      d->proxy->data = progress_data;
-      d->proxy->destroy = progress_destroy;
-    }
-  else if (progress_destroy)
-    progress_destroy (progress_data);
+  d->proxy = usam_progress_proxy_new (progress, progress_data, progress_destroy);
   g_task_set_task_data (task, d, (GDestroyNotify) encode_data_free);
   usam_task_run_in_thread (task, encode_thread);
 }
