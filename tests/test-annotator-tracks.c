@@ -10,44 +10,13 @@
  */
 #include "usam-ctc.h"
 #include "usam-error.h"
-#include "usam-test-util.h"
+#include "usam-test-gui.h"
 #include "usam-window.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 
-#define WAIT_SECONDS 300
-
-enum { W = 64, H = 64, T = 6 };
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main loop until @condition holds; fails the test on timeout. */
-static void
-wait_for (Condition condition, gpointer data, const char *what)
-{
-  gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  while (!condition (data))
-    {
-      ck_assert_msg (g_get_monotonic_time () < end, "timed out waiting for %s", what);
-      /* Polled, not blocking: some conditions change on worker threads
-       * (a last reference dropped there) and wake no main loop. */
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-}
-
-static gboolean
-image_shown (gpointer data)
-{
-  return usam_canvas_get_first_image_frame_time (usam_window_get_canvas (data)) != 0;
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
+enum { W = USAM_TEST_SERIES_WIDTH, H = USAM_TEST_SERIES_HEIGHT, T = USAM_TEST_SERIES_FRAMES };
 
 static gboolean
 not_tracking (gpointer data)
@@ -61,87 +30,12 @@ only_ref (gpointer data)
   return G_OBJECT (data)->ref_count == 1;
 }
 
-static void
-settle (void)
-{
-  for (int i = 0; i < 20 && g_main_context_iteration (NULL, FALSE); i++)
-    ;
-}
-
-static void
-setup_env (void)
-{
-  g_autofree char *data = g_build_filename (usam_test_tmpdir (), "xdg-data", NULL);
-  g_setenv ("XDG_DATA_HOME", data, TRUE);
-  g_autofree char *cache = g_build_filename (usam_test_tmpdir (), "xdg-cache", NULL);
-  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
-  ck_assert (gtk_init_check ());
-}
-
-static void
-paint_disc (guint16 *plane, int cx, int cy, int r, guint16 value)
-{
-  for (int y = 0; y < H; y++)
-    for (int x = 0; x < W; x++)
-      if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
-        plane[y * W + x] = value;
-}
-
-/* The labels: @divided TRUE is the truth (1 → 2 + 3, and 4); FALSE is
- * track 1 going on as the left daughter, 2 the right one without a parent,
- * 3 the corner cell. */
-static UsamImage *
-make_series (gboolean divided)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UsamImage) labels = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, 1, T, &error);
-  ck_assert_msg (labels != NULL, "%s", error ? error->message : "");
-  for (guint t = 0; t < T; t++)
-    {
-      guint16 *plane = usam_image_get_plane_mutable (labels, t, 0);
-      if (t < 3)
-        paint_disc (plane, 20 + 4 * (int) t, 30, 7, 1);
-      else
-        {
-          int spread = 6 + 2 * (int) (t - 3);
-          paint_disc (plane, 32 - spread, 30, 5, divided ? 2 : 1);
-          paint_disc (plane, 32 + spread, 30, 5, divided ? 3 : 2);
-        }
-      paint_disc (plane, 54, 54, 4, divided ? 4 : 3);
-    }
-  return g_steal_pointer (&labels);
-}
-
-static const UsamCtcTrack lineage[] = { { 1, 0, 2, 0 }, { 2, 3, 5, 1 }, { 3, 3, 5, 1 }, { 4, 0, 5, 0 } };
-static const UsamCtcTrack undivided[] = { { 1, 0, 5, 0 }, { 2, 3, 5, 0 }, { 3, 0, 5, 0 } };
-
-/* @labels as a CTC ground truth folder (TRA/man_trackTTT.tif, man_track.txt). */
-static char *
-write_gt (UsamImage *labels, const UsamCtcTrack *tracks, guint n_tracks, const char *name)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_build_filename (usam_test_tmpdir (), name, NULL);
-  g_autofree char *tra = g_build_filename (dir, "TRA", NULL);
-  ck_assert_int_eq (g_mkdir_with_parents (tra, 0755), 0);
-  for (guint t = 0; t < T; t++)
-    {
-      g_autoptr (UsamImage) frame = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, 1, 1, &error);
-      memcpy (usam_image_get_plane_mutable (frame, 0, 0), usam_image_get_plane (labels, t, 0), W * H * 2);
-      g_autofree char *file = g_strdup_printf ("man_track%03u.tif", t);
-      g_autofree char *path = g_build_filename (tra, file, NULL);
-      ck_assert_msg (usam_image_save_tiff (frame, path, &error), "%s", error ? error->message : "");
-    }
-  g_autofree char *table = g_build_filename (tra, "man_track.txt", NULL);
-  ck_assert (usam_ctc_tracks_save (table, tracks, n_tracks, &error));
-  return g_steal_pointer (&dir);
-}
-
 /* The time-lapse itself: bright cells on a dark background. */
 static char *
 write_series (const char *name)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (UsamImage) labels = make_series (TRUE);
+  g_autoptr (UsamImage) labels = usam_test_series_labels (TRUE);
   g_autoptr (UsamImage) image = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, 1, T, &error);
   for (guint t = 0; t < T; t++)
     {
@@ -159,20 +53,17 @@ static UsamWindow *
 open_window (const char *path, UsamModel *model)
 {
   g_autoptr (GError) error = NULL;
-  UsamWindow *window = usam_window_new (NULL);
-  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 700);
-  gtk_window_present (GTK_WINDOW (window));
-  wait_for (is_mapped, window, "the window to appear");
+  UsamWindow *window = usam_test_new_window (1100, 700);
   if (model)
     usam_window_set_model (window, model);
   ck_assert_msg (usam_window_open (window, path, &error), "%s", error ? error->message : "");
-  wait_for (image_shown, window, "the time-lapse");
+  usam_test_wait_for (usam_test_image_shown, window, "the time-lapse");
   ck_assert_uint_eq (usam_image_get_frames (usam_session_get_image (usam_window_get_session (window))), T);
   /* The panel is hidden until its header-bar toggle shows it. */
   UsamLineageView *view = usam_window_get_lineage_view (window);
   ck_assert (!gtk_widget_get_visible (GTK_WIDGET (view)));
   gtk_widget_set_visible (GTK_WIDGET (view), TRUE);
-  settle ();
+  usam_test_settle ();
   return window;
 }
 
@@ -203,19 +94,19 @@ static void
 undo (UsamWindow *window)
 {
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
-  settle ();
+  usam_test_settle ();
 }
 
 static void
 redo (UsamWindow *window)
 {
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.redo", NULL));
-  settle ();
+  usam_test_settle ();
 }
 
 START_TEST (test_correct_lineage)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   g_autoptr (GError) error = NULL;
   g_autofree char *image = write_series ("cells.tif");
   g_autofree char *project_path = g_build_filename (usam_test_tmpdir (), "cells.usam", NULL);
@@ -230,10 +121,11 @@ START_TEST (test_correct_lineage)
   ck_assert_uint_eq (usam_lineage_view_get_n_rows (view), 0);
 
   /* What a tracker that missed the division gives. */
-  g_autoptr (UsamImage) flat = make_series (FALSE);
-  g_autofree char *flat_gt = write_gt (flat, undivided, G_N_ELEMENTS (undivided), "gt-undivided");
+  g_autoptr (UsamImage) flat = usam_test_series_labels (FALSE);
+  g_autofree char *flat_gt
+      = usam_test_write_ctc_gt (flat, usam_test_undivided, G_N_ELEMENTS (usam_test_undivided), "gt-undivided");
   ck_assert_msg (usam_lineage_view_import_ctc (view, flat_gt, &error), "%s", error ? error->message : "");
-  settle ();
+  usam_test_settle ();
   const Row flat_rows[] = { { 1, 0, "Track 1 · frames 0–5" }, { 2, 0, "frames 3–5" }, { 3, 0, "frames 0–5" } };
   assert_rows (view, flat_rows, G_N_ELEMENTS (flat_rows));
   /* The frame's objects are on the canvas's list. */
@@ -243,7 +135,7 @@ START_TEST (test_correct_lineage)
   usam_session_set_plane (session, 5, 0);
   guint two = 2;
   usam_lineage_view_select (view, &two, 1);
-  settle ();
+  usam_test_settle ();
   ck_assert_uint_eq (usam_session_get_t (session), 3);
   ck_assert_uint_eq (usam_canvas_get_highlight (usam_window_get_canvas (window)), 2);
 
@@ -252,11 +144,11 @@ START_TEST (test_correct_lineage)
    * left daughter, which becomes track 4. */
   guint pair[] = { 2, 1 };
   usam_lineage_view_select (view, pair, 2);
-  settle ();
+  usam_test_settle ();
   ck_assert_uint_eq (usam_session_get_t (session), 3); /* a multiple selection does not jump */
   ck_assert_uint_eq (usam_canvas_get_highlight (usam_window_get_canvas (window)), 0);
   ck_assert_msg (usam_lineage_view_divide (view, &error), "%s", error ? error->message : "");
-  settle ();
+  usam_test_settle ();
   const Row tree[] = { { 1, 0, "frames 0–2" }, { 2, 1, "frames 3–5" }, { 4, 1, "frames 3–5" }, { 3, 0, NULL } };
   assert_rows (view, tree, G_N_ELEMENTS (tree));
   /* the frame shown has the daughters, under their new labels */
@@ -273,7 +165,7 @@ START_TEST (test_correct_lineage)
   guint four = 4;
   usam_lineage_view_select (view, &four, 1);
   ck_assert_msg (usam_lineage_view_rename (view, "left", &error), "%s", error ? error->message : "");
-  settle ();
+  usam_test_settle ();
   const Row named[] = { { 1, 0, NULL }, { 2, 1, "Track 2" }, { 4, 1, "left (4)" }, { 3, 0, NULL } };
   assert_rows (view, named, G_N_ELEMENTS (named));
   undo (window);
@@ -287,7 +179,7 @@ START_TEST (test_correct_lineage)
   guint one = 1;
   usam_lineage_view_select (view, &one, 1);
   ck_assert_msg (usam_lineage_view_delete (view, &error), "%s", error ? error->message : "");
-  settle ();
+  usam_test_settle ();
   const Row orphans[] = { { 2, 0, NULL }, { 3, 0, NULL }, { 4, 0, "left" } };
   assert_rows (view, orphans, G_N_ELEMENTS (orphans));
   undo (window);
@@ -296,8 +188,8 @@ START_TEST (test_correct_lineage)
   /* exported, the corrected tracks are the true lineage */
   g_autofree char *res = g_build_filename (usam_test_tmpdir (), "res", NULL);
   ck_assert_msg (usam_lineage_view_export_ctc (view, res, &error), "%s", error ? error->message : "");
-  g_autoptr (UsamImage) truth = make_series (TRUE);
-  g_autofree char *gt = write_gt (truth, lineage, G_N_ELEMENTS (lineage), "gt");
+  g_autoptr (UsamImage) truth = usam_test_series_labels (TRUE);
+  g_autofree char *gt = usam_test_write_ctc_gt (truth, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage), "gt");
   UsamCtcScores scores;
   ck_assert_msg (usam_ctc_evaluate (gt, res, &scores, &error), "%s", error ? error->message : "");
   ck_assert_double_eq (scores.tra, 1.0);
@@ -312,7 +204,7 @@ START_TEST (test_correct_lineage)
 
   /* closed and reopened: the same tree and names, and the history */
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  usam_test_settle ();
   window = open_window (project_path, NULL);
   view = usam_window_get_lineage_view (window);
   assert_rows (view, named, G_N_ELEMENTS (named));
@@ -320,21 +212,9 @@ START_TEST (test_correct_lineage)
   undo (window);
   assert_rows (view, unnamed, G_N_ELEMENTS (unnamed));
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  usam_test_settle ();
 }
 END_TEST
-
-static UsamModel *
-tiny_ais_model (void)
-{
-  g_autoptr (GError) error = NULL;
-  UsamArchitecture arch;
-  ck_assert (usam_architecture_from_preset ("tiny", &arch, &error));
-  arch.ais_variant = "interpolation";
-  UsamModel *model = usam_model_new_from_architecture (&arch, 9, USAM_PRECISION_FP32, &error);
-  ck_assert_msg (model, "%s", error ? error->message : "");
-  return model;
-}
 
 static guint
 n_objects (UsamWindow *window)
@@ -348,20 +228,20 @@ n_objects (UsamWindow *window)
  * objects, in one undo step, and not at all when cancelled. */
 START_TEST (test_automatic_tracking)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   g_autoptr (GError) error = NULL;
   g_autofree char *image = write_series ("auto.tif");
   UsamWindow *window = open_window (image, NULL);
   UsamLineageView *view = usam_window_get_lineage_view (window);
 
   /* the starter model has no AIS decoder: refused with a reason */
-  g_autoptr (UsamModel) plain = usam_model_new_random ("tiny", 3, USAM_PRECISION_FP32, &error);
+  g_autoptr (UsamModel) plain = usam_test_tiny_model ();
   usam_window_set_model (window, plain);
   ck_assert (!usam_lineage_view_track (view, &error));
   ck_assert (g_error_matches (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED));
   g_clear_error (&error);
 
-  g_autoptr (UsamModel) model = tiny_ais_model ();
+  g_autoptr (UsamModel) model = usam_test_tiny_model_with (0, "interpolation", 9);
   usam_window_set_model (window, model);
   /* cancelled at once: nothing comes in */
   ck_assert_msg (usam_lineage_view_track (view, &error), "%s", error ? error->message : "");
@@ -369,14 +249,14 @@ START_TEST (test_automatic_tracking)
   ck_assert (!usam_lineage_view_track (view, &error)); /* one at a time */
   g_clear_error (&error);
   usam_lineage_view_cancel (view);
-  wait_for (not_tracking, view, "the cancelled tracking");
-  settle ();
+  usam_test_wait_for (not_tracking, view, "the cancelled tracking");
+  usam_test_settle ();
   ck_assert_uint_eq (n_objects (window), 0);
   ck_assert (!usam_session_can_undo (usam_window_get_session (window)));
 
   ck_assert_msg (usam_lineage_view_track (view, &error), "%s", error ? error->message : "");
-  wait_for (not_tracking, view, "automatic tracking");
-  settle ();
+  usam_test_wait_for (not_tracking, view, "automatic tracking");
+  usam_test_settle ();
   guint n = n_objects (window);
   g_print ("automatic tracking with a random model: %u objects\n", n);
   /* seed 9 gives objects (15 when written), so the undo below is exercised */
@@ -404,7 +284,7 @@ START_TEST (test_automatic_tracking)
   g_object_ref (view);
   gtk_window_destroy (GTK_WINDOW (window));
   /* The job holds the panel until its result has come back. */
-  wait_for (only_ref, view, "the cancelled job to end");
+  usam_test_wait_for (only_ref, view, "the cancelled job to end");
   g_object_unref (view);
 }
 END_TEST
@@ -424,9 +304,5 @@ annotator_tracks_suite (void)
 int
 main (void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-  /* As test-annotator: no GL, whose drivers LeakSanitizer misreads. */
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
-#endif
-  return usam_test_run (annotator_tracks_suite ());
+  return usam_test_gui_run (annotator_tracks_suite ());
 }

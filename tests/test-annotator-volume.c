@@ -7,7 +7,7 @@
  * carries the object on, several objects go at once, cancelling adds
  * nothing, and everything survives saving and reopening. */
 #include "usam-error.h"
-#include "usam-test-util.h"
+#include "usam-test-gui.h"
 #include "usam-window.h"
 
 #include <glib/gstdio.h>
@@ -15,38 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WAIT_SECONDS 300
-
 enum { W = 64, H = 48, D = 6 };
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main loop until @condition holds; fails the test on timeout. */
-static void
-wait_for (Condition condition, gpointer data, const char *what)
-{
-  gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  while (!condition (data))
-    {
-      ck_assert_msg (g_get_monotonic_time () < end, "timed out waiting for %s", what);
-      /* Polled, not blocking: some conditions change on worker threads
-       * (a last reference dropped there) and wake no main loop. */
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-}
-
-static gboolean
-image_shown (gpointer data)
-{
-  return usam_canvas_get_first_image_frame_time (usam_window_get_canvas (data)) != 0;
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
 
 static gboolean
 projection_done (gpointer data)
@@ -58,44 +27,6 @@ static gboolean
 projection_done_bar (gpointer data)
 {
   return !usam_projection_bar_is_running (data);
-}
-
-static void
-settle (void)
-{
-  for (int i = 0; i < 20 && g_main_context_iteration (NULL, FALSE); i++)
-    ;
-}
-
-static UsamWindow *
-new_window (void)
-{
-  UsamWindow *window = usam_window_new (NULL);
-  gtk_window_set_default_size (GTK_WINDOW (window), 900, 700);
-  gtk_window_present (GTK_WINDOW (window));
-  wait_for (is_mapped, window, "the window to appear");
-  return window;
-}
-
-static GPtrArray *
-objects_of (UsamWindow *window)
-{
-  UsamSession *s = usam_window_get_session (window);
-  g_autoptr (GError) error = NULL;
-  GPtrArray *objects
-      = usam_project_list_objects (usam_session_get_project (s), usam_session_get_image_id (s), -1, -1, &error);
-  ck_assert_msg (objects != NULL, "%s", error ? error->message : "");
-  return objects;
-}
-
-static void
-setup_env (void)
-{
-  g_autofree char *data = g_build_filename (usam_test_tmpdir (), "xdg-data", NULL);
-  g_setenv ("XDG_DATA_HOME", data, TRUE);
-  g_autofree char *cache = g_build_filename (usam_test_tmpdir (), "xdg-cache", NULL);
-  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
-  ck_assert (gtk_init_check ());
 }
 
 /* A bright disc growing through Z, and a smaller one beside it. */
@@ -125,13 +56,11 @@ static UsamWindow *
 open_volume (const char *path)
 {
   g_autoptr (GError) error = NULL;
-  UsamWindow *window = new_window ();
-  UsamModel *model = usam_model_new_random ("tiny", 3, USAM_PRECISION_FP32, &error);
-  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  UsamWindow *window = usam_test_new_window (900, 700);
+  g_autoptr (UsamModel) model = usam_test_tiny_model ();
   usam_window_set_model (window, model);
-  g_object_unref (model);
   ck_assert_msg (usam_window_open (window, path, &error), "%s", error ? error->message : "");
-  wait_for (image_shown, window, "the volume");
+  usam_test_wait_for (usam_test_image_shown, window, "the volume");
   ck_assert_uint_eq (usam_image_get_depth (usam_session_get_image (usam_window_get_session (window))), D);
   return window;
 }
@@ -150,8 +79,8 @@ project (UsamWindow *window)
 {
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment-batch", NULL));
   ck_assert (usam_projection_bar_is_running (usam_window_get_projection_bar (window)));
-  wait_for (projection_done, window, "the projection");
-  settle ();
+  usam_test_wait_for (projection_done, window, "the projection");
+  usam_test_settle ();
 }
 
 static void
@@ -181,7 +110,7 @@ bar_text (UsamWindow *window)
 /* One prompt, the object through the volume, one undo, redo, save, reopen. */
 START_TEST (test_project_current_object)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   g_autoptr (GError) error = NULL;
   g_autofree char *path = write_volume ("projected.tif");
   g_autofree char *saved = g_build_filename (usam_test_tmpdir (), "projected-saved.usam", NULL);
@@ -205,7 +134,7 @@ START_TEST (test_project_current_object)
     ck_assert_msg (usam_projection_run (model, usam_session_get_image (session), 0, 2, seed, &p, NULL, NULL, NULL,
                                         NULL, NULL, expected, &down, &up, &error),
                    "%s", error ? error->message : "");
-    g_autoptr (GPtrArray) objects = objects_of (window);
+    g_autoptr (GPtrArray) objects = usam_test_objects_of (window);
     guint n = up.last - down.last + 1;
     ck_assert_uint_eq (objects->len, n);
     label = ((UsamObject *) g_ptr_array_index (objects, 0))->label;
@@ -231,22 +160,22 @@ START_TEST (test_project_current_object)
     /* One undo takes the whole projection back, seed included; redo
      * brings it again. */
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
-    g_autoptr (GPtrArray) undone = objects_of (window);
+    g_autoptr (GPtrArray) undone = usam_test_objects_of (window);
     ck_assert_uint_eq (undone->len, 0);
     ck_assert (!usam_session_can_undo (session));
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.redo", NULL));
-    g_autoptr (GPtrArray) redone = objects_of (window);
+    g_autoptr (GPtrArray) redone = usam_test_objects_of (window);
     ck_assert_uint_eq (redone->len, n);
 
     ck_assert_msg (usam_session_save_as (session, saved, &error), "%s", error ? error->message : "");
     gtk_window_destroy (GTK_WINDOW (window));
-    settle ();
+    usam_test_settle ();
   }
   {
-    UsamWindow *window = new_window ();
+    UsamWindow *window = usam_test_new_window (900, 700);
     ck_assert_msg (usam_window_open (window, saved, &error), "%s", error ? error->message : "");
-    wait_for (image_shown, window, "the saved project");
-    g_autoptr (GPtrArray) objects = objects_of (window);
+    usam_test_wait_for (usam_test_image_shown, window, "the saved project");
+    g_autoptr (GPtrArray) objects = usam_test_objects_of (window);
     ck_assert_uint_eq (objects->len, up.last - down.last + 1);
     for (guint z = 0; z < D; z++)
       ck_assert_uint_eq (count_label (objects, label, (gint) z), z >= down.last && z <= up.last);
@@ -259,10 +188,10 @@ START_TEST (test_project_current_object)
       }
     /* The history came along: one undo still takes it all. */
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
-    g_autoptr (GPtrArray) undone = objects_of (window);
+    g_autoptr (GPtrArray) undone = usam_test_objects_of (window);
     ck_assert_uint_eq (undone->len, 0);
     gtk_window_destroy (GTK_WINDOW (window));
-    settle ();
+    usam_test_settle ();
   }
 }
 END_TEST
@@ -273,7 +202,7 @@ END_TEST
  * adds nothing. */
 START_TEST (test_several_stop_continue_cancel)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   g_autoptr (GError) error = NULL;
   g_autofree char *path = write_volume ("stops.tif");
   UsamWindow *window = open_volume (path);
@@ -284,14 +213,14 @@ START_TEST (test_several_stop_continue_cancel)
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.commit", NULL));
   brush_disc (window, 48, 20, 5);
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.commit", NULL));
-  g_autoptr (GPtrArray) committed = objects_of (window);
+  g_autoptr (GPtrArray) committed = usam_test_objects_of (window);
   ck_assert_uint_eq (committed->len, 2);
   guint first = ((UsamObject *) g_ptr_array_index (committed, 0))->label;
   guint second = ((UsamObject *) g_ptr_array_index (committed, 1))->label;
 
   set_threshold (window, 1.5);
   project (window);
-  g_autoptr (GPtrArray) after = objects_of (window);
+  g_autoptr (GPtrArray) after = usam_test_objects_of (window);
   ck_assert_uint_eq (after->len, 2); /* nothing kept beyond the seeds */
   const char *text = bar_text (window);
   g_autofree char *one = g_strdup_printf ("object %u: z 2–2; stopped at z=1 going down", first);
@@ -309,9 +238,9 @@ START_TEST (test_several_stop_continue_cancel)
   brush_disc (window, 20, 24, 8);
   set_threshold (window, 0);
   ck_assert_msg (usam_projection_bar_continue (bar, &error), "%s", error ? error->message : "");
-  wait_for (projection_done, window, "the continued projection");
-  settle ();
-  g_autoptr (GPtrArray) continued = objects_of (window);
+  usam_test_wait_for (projection_done, window, "the continued projection");
+  usam_test_settle ();
+  g_autoptr (GPtrArray) continued = usam_test_objects_of (window);
   ck_assert_uint_eq (count_label (continued, first, 1), 1);
   ck_assert_uint_eq (count_label (continued, first, 2), 1); /* the committed one stays */
   ck_assert_uint_eq (count_label (continued, second, -1), 1);
@@ -332,9 +261,9 @@ START_TEST (test_several_stop_continue_cancel)
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment-batch", NULL));
   ck_assert (usam_projection_bar_is_running (bar));
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.cancel", NULL)); /* Escape */
-  wait_for (projection_done, window, "the cancelled projection");
-  settle ();
-  g_autoptr (GPtrArray) cancelled = objects_of (window);
+  usam_test_wait_for (projection_done, window, "the cancelled projection");
+  usam_test_settle ();
+  g_autoptr (GPtrArray) cancelled = usam_test_objects_of (window);
   ck_assert_uint_eq (cancelled->len, continued->len);
   for (guint i = 0; i < cancelled->len; i++)
     ck_assert_int_eq (((UsamObject *) g_ptr_array_index (cancelled, i))->id,
@@ -345,8 +274,8 @@ START_TEST (test_several_stop_continue_cancel)
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment-batch", NULL));
   g_object_ref (bar);
   gtk_window_destroy (GTK_WINDOW (window));
-  wait_for (projection_done_bar, bar, "the projection of a closed window");
-  settle ();
+  usam_test_wait_for (projection_done_bar, bar, "the projection of a closed window");
+  usam_test_settle ();
   g_object_unref (bar);
 }
 END_TEST
@@ -357,7 +286,7 @@ END_TEST
  * as they are, says how the gap went, and one undo takes it back. */
 START_TEST (test_fill_gap_between_slices)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   g_autoptr (GError) error = NULL;
   g_autofree char *path = write_volume ("gap.tif");
   UsamWindow *window = open_volume (path);
@@ -393,7 +322,7 @@ START_TEST (test_fill_gap_between_slices)
   ck_assert_msg (usam_projection_run_multi (model, usam_session_get_image (session), 0, 2, z, masks, &p, NULL, NULL,
                                             NULL, NULL, NULL, expected, &down, &up, &gap, &error),
                  "%s", error ? error->message : "");
-  g_autoptr (GPtrArray) objects = objects_of (window);
+  g_autoptr (GPtrArray) objects = usam_test_objects_of (window);
   for (guint k = 0; k < D; k++)
     {
       gboolean filled = FALSE;
@@ -423,11 +352,11 @@ START_TEST (test_fill_gap_between_slices)
 
   /* one undo takes the projection back, the two seeds stay */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
-  g_autoptr (GPtrArray) undone = objects_of (window);
+  g_autoptr (GPtrArray) undone = usam_test_objects_of (window);
   ck_assert_uint_eq (undone->len, 2);
   ck_assert_uint_eq (count_label (undone, label, 1) + count_label (undone, label, 4), 2);
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  usam_test_settle ();
 }
 END_TEST
 
@@ -447,9 +376,5 @@ annotator_volume_suite (void)
 int
 main (void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-  /* As test-annotator: no GL, whose drivers LeakSanitizer misreads. */
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
-#endif
-  return usam_test_run (annotator_volume_suite ());
+  return usam_test_gui_run (annotator_volume_suite ());
 }

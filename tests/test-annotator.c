@@ -8,7 +8,7 @@
  * keys and buttons activate).
  */
 #include "usam-error.h"
-#include "usam-test-util.h"
+#include "usam-test-gui.h"
 #include "usam-window.h"
 
 #include <glib/gstdio.h>
@@ -16,32 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define WAIT_SECONDS 300
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main loop until @condition holds; fails the test on timeout. */
-static void
-wait_for (Condition condition, gpointer data, const char *what)
-{
-  gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  while (!condition (data))
-    {
-      ck_assert_msg (g_get_monotonic_time () < end, "timed out waiting for %s", what);
-      /* Polled, not blocking: some conditions change on worker threads
-       * (a last reference dropped there) and wake no main loop. */
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-}
-
-static gboolean
-has_embedding (gpointer data)
-{
-  UsamSession *s = usam_window_get_session (data);
-  return usam_session_get_image (s) && usam_session_has_embedding (s);
-}
 
 static gboolean
 has_current (gpointer data)
@@ -54,24 +28,6 @@ static gboolean
 not_segmenting (gpointer data)
 {
   return !usam_session_is_segmenting (usam_window_get_session (data));
-}
-
-static gboolean
-image_shown (gpointer data)
-{
-  return usam_canvas_get_first_image_frame_time (usam_window_get_canvas (data)) != 0;
-}
-
-static gboolean
-has_image (gpointer data)
-{
-  return usam_session_get_image (usam_window_get_session (data)) != NULL;
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
 }
 
 /* The visible GtkScale whose upper bound is @upper: the Z or T slider. */
@@ -88,126 +44,6 @@ find_scale (GtkWidget *root, double upper)
         return found;
     }
   return NULL;
-}
-
-typedef struct
-{
-  GtkWidget *widget;
-  GskRenderNode *node;
-  int width, height;
-} Drawing;
-
-/* A widget whose allocation is pending (a slider just appeared, say) draws
- * nothing until the frame clock has laid it out again. */
-static gboolean
-drawn (gpointer data)
-{
-  Drawing *d = data;
-  d->width = gtk_widget_get_width (d->widget);
-  d->height = gtk_widget_get_height (d->widget);
-  if (d->width <= 0 || d->height <= 0)
-    return FALSE;
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (d->widget);
-  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, d->width, d->height);
-  d->node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  return d->node != NULL;
-}
-
-/* Lets pending layout and drawing happen. */
-static void
-settle (void)
-{
-  for (int i = 0; i < 20 && g_main_context_iteration (NULL, FALSE); i++)
-    ;
-}
-
-static UsamModel *
-tiny_model (void)
-{
-  g_autoptr (GError) error = NULL;
-  UsamModel *model = usam_model_new_random ("tiny", 3, USAM_PRECISION_FP32, &error);
-  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
-  return model;
-}
-
-static UsamWindow *
-new_window (void)
-{
-  UsamWindow *window = usam_window_new (NULL);
-  gtk_window_set_default_size (GTK_WINDOW (window), 900, 700);
-  gtk_window_present (GTK_WINDOW (window));
-  wait_for (is_mapped, window, "the window to appear");
-  return window;
-}
-
-/* @widget as drawn, through the window's own renderer, saved as @artefact. */
-static GdkTexture *
-render_widget (UsamWindow *window, GtkWidget *canvas, const char *artefact)
-{
-  settle ();
-  Drawing d = { canvas, NULL, 0, 0 };
-  wait_for (drawn, &d, "the widget to draw");
-  g_autoptr (GskRenderNode) node = d.node;
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  GdkTexture *texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, d.width, d.height));
-  g_autofree char *dir = usam_test_build_path ("tests/artefacts");
-  g_mkdir_with_parents (dir, 0755);
-  g_autofree char *path = g_build_filename (dir, artefact, NULL);
-  ck_assert (gdk_texture_save_to_png (texture, path));
-  return texture;
-}
-
-static GdkTexture *
-render_canvas (UsamWindow *window, const char *artefact)
-{
-  return render_widget (window, GTK_WIDGET (usam_window_get_canvas (window)), artefact);
-}
-
-/* The colour drawn at image pixel (@x, @y), as 8-bit RGB. */
-static void
-pixel_at (UsamWindow *window, GdkTexture *texture, double x, double y, int rgb[3])
-{
-  double wx, wy;
-  usam_canvas_image_to_widget (usam_window_get_canvas (window), x + 0.5, y + 0.5, &wx, &wy);
-  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
-  int px = (int) wx, py = (int) wy;
-  ck_assert (px >= 0 && py >= 0 && px < w && py < h);
-  g_autofree guint8 *data = g_malloc ((gsize) w * h * 4);
-  gdk_texture_download (texture, data, (gsize) w * 4); /* B8G8R8A8 premultiplied, opaque here */
-  const guint8 *p = data + ((gsize) py * w + px) * 4;
-  rgb[0] = p[2];
-  rgb[1] = p[1];
-  rgb[2] = p[0];
-}
-
-static gboolean
-is_grey (const int rgb[3])
-{
-  return abs (rgb[0] - rgb[1]) <= 2 && abs (rgb[1] - rgb[2]) <= 2;
-}
-
-static GPtrArray *
-objects_of (UsamWindow *window)
-{
-  UsamSession *s = usam_window_get_session (window);
-  g_autoptr (GError) error = NULL;
-  GPtrArray *objects
-      = usam_project_list_objects (usam_session_get_project (s), usam_session_get_image_id (s), -1, -1, &error);
-  ck_assert_msg (objects != NULL, "%s", error ? error->message : "");
-  return objects;
-}
-
-static void
-setup_env (void)
-{
-  /* The projects of opened images go to the user's data folder: keep them
-   * in the test's. */
-  g_autofree char *data = g_build_filename (usam_test_tmpdir (), "xdg-data", NULL);
-  g_setenv ("XDG_DATA_HOME", data, TRUE);
-  g_autofree char *cache = g_build_filename (usam_test_tmpdir (), "xdg-cache", NULL);
-  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
-  ck_assert (gtk_init_check ());
 }
 
 /* A pixel of the mask clear of the prompt's marker (drawn over the masks),
@@ -237,27 +73,27 @@ find_mask_pixel (const guint8 *mask, guint w, guint h, double zoom, guint *x, gu
 
 START_TEST (test_annotate_save_reopen)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   g_autofree char *sample = usam_test_source_path ("data/samples/nuclei.tif");
   g_autofree char *saved = g_build_filename (usam_test_tmpdir (), "saved.usam", NULL);
   g_autoptr (GError) error = NULL;
   guint px = 0, py = 0, area = 0;
   {
-    UsamWindow *window = new_window ();
-    g_autoptr (UsamModel) model = tiny_model ();
+    UsamWindow *window = usam_test_new_window (900, 700);
+    g_autoptr (UsamModel) model = usam_test_tiny_model ();
     usam_window_set_model (window, model);
     ck_assert_msg (usam_window_open (window, sample, &error), "%s", error ? error->message : "");
-    wait_for (has_embedding, window, "the embedding");
+    usam_test_wait_for (usam_test_has_embedding, window, "the embedding");
     UsamSession *session = usam_window_get_session (window);
     UsamImage *image = usam_session_get_image (session);
     guint w = usam_image_get_width (image), h = usam_image_get_height (image);
     px = w / 2;
     py = h / 2;
 
-    g_autoptr (GdkTexture) before = render_canvas (window, "annotator-0-image.png");
+    g_autoptr (GdkTexture) before = usam_test_render_canvas (window, "annotator-0-image.png");
     int rgb[3];
-    pixel_at (window, before, px, py, rgb);
-    ck_assert_msg (is_grey (rgb), "the image is drawn in grey (%d %d %d)", rgb[0], rgb[1], rgb[2]);
+    usam_test_pixel_at (window, before, px, py, rgb);
+    ck_assert_msg (usam_test_is_grey (rgb), "the image is drawn in grey (%d %d %d)", rgb[0], rgb[1], rgb[2]);
 
     /* A click's worth: a positive point, then S. */
     g_signal_emit_by_name (usam_window_get_canvas (window), "point", (double) px, (double) py, TRUE);
@@ -265,15 +101,15 @@ START_TEST (test_annotate_save_reopen)
     usam_session_get_marks (session, &n_marks);
     ck_assert_uint_eq (n_marks, 1);
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment", NULL));
-    wait_for (has_current, window, "the mask");
+    usam_test_wait_for (has_current, window, "the mask");
     const guint8 *mask = usam_session_get_current (session);
     for (gsize i = 0; i < (gsize) w * h; i++)
       area += mask[i] != 0;
     ck_assert_msg (area > 0 && area < (gsize) w * h, "the random model's mask has %u pixels", area);
     ck_assert_msg (find_mask_pixel (mask, w, h, usam_canvas_get_zoom (usam_window_get_canvas (window)), &px, &py),
                    "the mask has no pixel clear of the prompt");
-    g_autoptr (GdkTexture) segmented = render_canvas (window, "annotator-1-segmented.png");
-    pixel_at (window, segmented, px, py, rgb);
+    g_autoptr (GdkTexture) segmented = usam_test_render_canvas (window, "annotator-1-segmented.png");
+    usam_test_pixel_at (window, segmented, px, py, rgb);
     /* The current object is tinted cyan: blue and green above red. */
     ck_assert_msg (rgb[2] > rgb[0] + 40 && rgb[1] > rgb[0] + 40, "current mask drawn (%d %d %d)", rgb[0], rgb[1],
                    rgb[2]);
@@ -282,7 +118,7 @@ START_TEST (test_annotate_save_reopen)
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.commit", NULL));
     ck_assert_ptr_null (usam_session_get_current (session));
     {
-      g_autoptr (GPtrArray) objects = objects_of (window);
+      g_autoptr (GPtrArray) objects = usam_test_objects_of (window);
       ck_assert_uint_eq (objects->len, 1);
       UsamObject *o = g_ptr_array_index (objects, 0);
       ck_assert_uint_eq (o->area, area);
@@ -291,11 +127,11 @@ START_TEST (test_annotate_save_reopen)
       ck_assert_uint_eq (o->marks->len, 1);
       ck_assert_uint_eq (g_array_index (o->marks, UsamMark, 0).kind, USAM_MARK_POSITIVE);
     }
-    g_autoptr (GdkTexture) committed = render_canvas (window, "annotator-2-committed.png");
-    g_object_unref (render_widget (window, GTK_WIDGET (window), "annotator-window.png"));
+    g_autoptr (GdkTexture) committed = usam_test_render_canvas (window, "annotator-2-committed.png");
+    g_object_unref (usam_test_render_widget (GTK_WIDGET (window), GTK_WIDGET (window), "annotator-window.png"));
     int grey[3], tinted[3];
-    pixel_at (window, before, px, py, grey);
-    pixel_at (window, committed, px, py, tinted);
+    usam_test_pixel_at (window, before, px, py, grey);
+    usam_test_pixel_at (window, committed, px, py, tinted);
     GdkRGBA colour;
     usam_canvas_label_colour (1, &colour);
     const double expected[3] = { colour.red * 255, colour.green * 255, colour.blue * 255 };
@@ -310,15 +146,15 @@ START_TEST (test_annotate_save_reopen)
     /* Ctrl+Z, Ctrl+Shift+Z. */
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
     {
-      g_autoptr (GPtrArray) objects = objects_of (window);
+      g_autoptr (GPtrArray) objects = usam_test_objects_of (window);
       ck_assert_uint_eq (objects->len, 0);
     }
-    g_autoptr (GdkTexture) undone = render_canvas (window, "annotator-3-undone.png");
-    pixel_at (window, undone, px, py, rgb);
-    ck_assert_msg (is_grey (rgb), "undone object no longer drawn (%d %d %d)", rgb[0], rgb[1], rgb[2]);
+    g_autoptr (GdkTexture) undone = usam_test_render_canvas (window, "annotator-3-undone.png");
+    usam_test_pixel_at (window, undone, px, py, rgb);
+    ck_assert_msg (usam_test_is_grey (rgb), "undone object no longer drawn (%d %d %d)", rgb[0], rgb[1], rgb[2]);
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.redo", NULL));
     {
-      g_autoptr (GPtrArray) objects = objects_of (window);
+      g_autoptr (GPtrArray) objects = usam_test_objects_of (window);
       ck_assert_uint_eq (objects->len, 1);
     }
     /* Batched (Shift+S): each positive point and box its own object, in
@@ -329,9 +165,9 @@ START_TEST (test_annotate_save_reopen)
     g_signal_emit_by_name (canvas, "point", w * 0.75, h / 4.0, FALSE);
     g_signal_emit_by_name (canvas, "box", 10.0, 10.0, 60.0, 50.0);
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment-batch", NULL));
-    wait_for (not_segmenting, window, "the batch");
+    usam_test_wait_for (not_segmenting, window, "the batch");
     {
-      g_autoptr (GPtrArray) objects = objects_of (window);
+      g_autoptr (GPtrArray) objects = usam_test_objects_of (window);
       ck_assert_uint_gt (objects->len, 1);
       ck_assert_uint_le (objects->len, 4);
       for (guint i = 1; i < objects->len; i++)
@@ -341,10 +177,10 @@ START_TEST (test_annotate_save_reopen)
           ck_assert_uint_ne (g_array_index (b->marks, UsamMark, 0).kind, USAM_MARK_NEGATIVE);
         }
     }
-    g_object_unref (render_canvas (window, "annotator-3b-batch.png"));
+    g_object_unref (usam_test_render_canvas (window, "annotator-3b-batch.png"));
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
     {
-      g_autoptr (GPtrArray) objects = objects_of (window);
+      g_autoptr (GPtrArray) objects = usam_test_objects_of (window);
       ck_assert_uint_eq (objects->len, 1);
     }
     /* Shift+C on a fresh prompt leaves the committed object alone. */
@@ -359,25 +195,25 @@ START_TEST (test_annotate_save_reopen)
                             ? usam_window_get_message (window)
                             : NULL);
     gtk_window_destroy (GTK_WINDOW (window));
-    settle ();
+    usam_test_settle ();
   }
   /* Reopen the saved project in a new window: everything is in place. */
   {
-    UsamWindow *window = new_window ();
+    UsamWindow *window = usam_test_new_window (900, 700);
     ck_assert_msg (usam_window_open (window, saved, &error), "%s", error ? error->message : "");
-    wait_for (image_shown, window, "the image of the saved project");
-    g_autoptr (GPtrArray) objects = objects_of (window);
+    usam_test_wait_for (usam_test_image_shown, window, "the image of the saved project");
+    g_autoptr (GPtrArray) objects = usam_test_objects_of (window);
     ck_assert_uint_eq (objects->len, 1);
     ck_assert_uint_eq (((UsamObject *) g_ptr_array_index (objects, 0))->area, area);
-    g_autoptr (GdkTexture) reopened = render_canvas (window, "annotator-4-reopened.png");
+    g_autoptr (GdkTexture) reopened = usam_test_render_canvas (window, "annotator-4-reopened.png");
     int rgb[3];
-    pixel_at (window, reopened, px, py, rgb);
-    ck_assert_msg (!is_grey (rgb), "the object is drawn after reopening (%d %d %d)", rgb[0], rgb[1], rgb[2]);
+    usam_test_pixel_at (window, reopened, px, py, rgb);
+    ck_assert_msg (!usam_test_is_grey (rgb), "the object is drawn after reopening (%d %d %d)", rgb[0], rgb[1], rgb[2]);
     /* The history came along. */
     UsamSession *session = usam_window_get_session (window);
     ck_assert (usam_session_can_undo (session));
     ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
-    g_autoptr (GPtrArray) after = objects_of (window);
+    g_autoptr (GPtrArray) after = usam_test_objects_of (window);
     ck_assert_uint_eq (after->len, 0);
     /* No model here: segmenting says so in the window instead of failing
      * silently. */
@@ -386,14 +222,14 @@ START_TEST (test_annotate_save_reopen)
     ck_assert_ptr_nonnull (usam_window_get_message (window));
     ck_assert (strstr (usam_window_get_message (window), "model") != NULL);
     gtk_window_destroy (GTK_WINDOW (window));
-    settle ();
+    usam_test_settle ();
   }
 }
 END_TEST
 
 START_TEST (test_series_brush_pick_delete)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   /* A folder of two images is a series. */
   g_autofree char *dir = g_build_filename (usam_test_tmpdir (), "series", NULL);
   g_mkdir_with_parents (dir, 0755);
@@ -406,10 +242,10 @@ START_TEST (test_series_brush_pick_delete)
       g_autofree char *name = g_strdup_printf ("%s/image-%d.tif", dir, i);
       ck_assert (g_file_set_contents (name, contents, (gssize) size, NULL));
     }
-  UsamWindow *window = new_window ();
+  UsamWindow *window = usam_test_new_window (900, 700);
   g_autoptr (GError) error = NULL;
   ck_assert_msg (usam_window_open (window, dir, &error), "%s", error ? error->message : "");
-  wait_for (image_shown, window, "the first image");
+  usam_test_wait_for (usam_test_image_shown, window, "the first image");
   UsamSession *session = usam_window_get_session (window);
   UsamCanvas *canvas = usam_window_get_canvas (window);
   ck_assert_uint_eq (usam_session_get_n_images (session), 2);
@@ -419,7 +255,7 @@ START_TEST (test_series_brush_pick_delete)
   g_signal_emit_by_name (canvas, "brush", 10.0, 20.0, 40.0, 20.0, 4.0, FALSE);
   g_signal_emit_by_name (canvas, "brush-end");
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.commit", NULL));
-  g_autoptr (GPtrArray) painted = objects_of (window);
+  g_autoptr (GPtrArray) painted = usam_test_objects_of (window);
   ck_assert_uint_eq (painted->len, 1);
   UsamObject *o = g_ptr_array_index (painted, 0);
   ck_assert_uint_eq (o->source, USAM_OBJECT_SOURCE_BRUSH);
@@ -432,7 +268,7 @@ START_TEST (test_series_brush_pick_delete)
   ck_assert_ptr_nonnull (usam_session_get_current (session));
   g_signal_emit_by_name (canvas, "brush", 30.0, 20.0, 50.0, 20.0, 5.0, TRUE);
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.commit", NULL));
-  g_autoptr (GPtrArray) corrected = objects_of (window);
+  g_autoptr (GPtrArray) corrected = usam_test_objects_of (window);
   ck_assert_uint_eq (corrected->len, 1);
   UsamObject *c = g_ptr_array_index (corrected, 0);
   ck_assert_uint_eq (c->label, o->label);
@@ -441,10 +277,10 @@ START_TEST (test_series_brush_pick_delete)
 
   /* Delete it, and undo the delete. */
   g_signal_emit_by_name (canvas, "delete", 15.0, 20.0);
-  g_autoptr (GPtrArray) deleted = objects_of (window);
+  g_autoptr (GPtrArray) deleted = usam_test_objects_of (window);
   ck_assert_uint_eq (deleted->len, 0);
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
-  g_autoptr (GPtrArray) back = objects_of (window);
+  g_autoptr (GPtrArray) back = usam_test_objects_of (window);
   ck_assert_uint_eq (back->len, 1);
 
   /* Import a label image as objects: one step, drawn at once. */
@@ -453,11 +289,11 @@ START_TEST (test_series_brush_pick_delete)
   ck_assert_msg (usam_session_import_labels (session, labels, &n_imported, &error), "%s",
                  error ? error->message : "");
   ck_assert_uint_gt (n_imported, 5);
-  g_autoptr (GPtrArray) imported = objects_of (window);
+  g_autoptr (GPtrArray) imported = usam_test_objects_of (window);
   ck_assert_uint_eq (imported->len, 1 + n_imported);
-  g_object_unref (render_canvas (window, "annotator-5-imported.png"));
+  g_object_unref (usam_test_render_canvas (window, "annotator-5-imported.png"));
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
-  g_autoptr (GPtrArray) before_import = objects_of (window);
+  g_autoptr (GPtrArray) before_import = usam_test_objects_of (window);
   ck_assert_uint_eq (before_import->len, 1);
 
   /* N: the next image of the series; the first is done. */
@@ -466,12 +302,12 @@ START_TEST (test_series_brush_pick_delete)
   ck_assert_uint_eq (usam_session_get_image_index (session), 1);
   g_autoptr (UsamProjectImage) im = usam_project_get_image (usam_session_get_project (session), first, NULL);
   ck_assert_uint_eq (im->status, USAM_IMAGE_STATUS_DONE);
-  wait_for (has_image, window, "the second image");
+  usam_test_wait_for (usam_test_has_image, window, "the second image");
   ck_assert_int_ne (usam_session_get_image_id (session), first);
-  g_autoptr (GPtrArray) second = objects_of (window);
+  g_autoptr (GPtrArray) second = usam_test_objects_of (window);
   ck_assert_uint_eq (second->len, 0);
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  usam_test_settle ();
 }
 END_TEST
 
@@ -496,32 +332,32 @@ count_progress (UsamSession *session, double fraction, guint *n)
  * on the same image gets it without encoding. */
 START_TEST (test_embedding_disk_cache)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   g_autofree char *sample = usam_test_source_path ("data/samples/nuclei.tif");
   g_autofree char *model_path = g_build_filename (usam_test_tmpdir (), "tiny.pt", NULL);
   g_autofree char *cache = g_build_filename (g_get_user_cache_dir (), "usam", "embeddings", NULL);
   g_autoptr (GError) error = NULL;
   {
-    g_autoptr (UsamModel) random = tiny_model ();
+    g_autoptr (UsamModel) random = usam_test_tiny_model ();
     ck_assert_msg (usam_model_save (random, model_path, FALSE, &error), "%s", error ? error->message : "");
   }
   for (int round = 0; round < 2; round++)
     {
       g_autoptr (UsamModel) model = usam_model_new_from_file (model_path, USAM_PRECISION_FP32, &error);
       ck_assert_msg (model != NULL, "%s", error ? error->message : "");
-      UsamWindow *window = new_window ();
+      UsamWindow *window = usam_test_new_window (900, 700);
       guint progress = 0;
       g_signal_connect (usam_window_get_session (window), "progress", G_CALLBACK (count_progress), &progress);
       usam_window_set_model (window, model);
       ck_assert (usam_window_open (window, sample, NULL));
-      wait_for (has_embedding, window, "the embedding");
+      usam_test_wait_for (usam_test_has_embedding, window, "the embedding");
       /* The first round encodes and writes the file; the second reads it. */
       if (round == 0)
         ck_assert_uint_gt (progress, 0);
       else
         ck_assert_uint_eq (progress, 0);
       gtk_window_destroy (GTK_WINDOW (window));
-      settle ();
+      usam_test_settle ();
       /* Let the writing thread finish before looking. */
       gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
       while (count_files (cache) != 1 && g_get_monotonic_time () < end)
@@ -537,7 +373,7 @@ END_TEST
 /* A volume: the Z slider appears, and objects belong to their slice. */
 START_TEST (test_volume_planes)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   g_autoptr (GError) error = NULL;
   g_autoptr (UsamImage) volume = usam_image_new (USAM_PIXEL_TYPE_U16, 64, 48, 1, 3, 1, &error);
   ck_assert_msg (volume != NULL, "%s", error ? error->message : "");
@@ -550,9 +386,9 @@ START_TEST (test_volume_planes)
   g_autofree char *path = g_build_filename (usam_test_tmpdir (), "volume.tif", NULL);
   ck_assert_msg (usam_image_save_tiff (volume, path, &error), "%s", error ? error->message : "");
 
-  UsamWindow *window = new_window ();
+  UsamWindow *window = usam_test_new_window (900, 700);
   ck_assert (usam_window_open (window, path, NULL));
-  wait_for (image_shown, window, "the volume");
+  usam_test_wait_for (usam_test_image_shown, window, "the volume");
   UsamSession *session = usam_window_get_session (window);
   ck_assert_uint_eq (usam_image_get_depth (usam_session_get_image (session)), 3);
   /* The Z slider is there, and moving it changes the plane. */
@@ -569,7 +405,7 @@ START_TEST (test_volume_planes)
   g_autoptr (GPtrArray) on0 = usam_project_list_objects (project, id, 0, 0, NULL);
   ck_assert_uint_eq (on2->len, 1);
   ck_assert_uint_eq (on0->len, 0);
-  g_object_unref (render_widget (window, GTK_WIDGET (window), "annotator-volume.png"));
+  g_object_unref (usam_test_render_widget (GTK_WIDGET (window), GTK_WIDGET (window), "annotator-volume.png"));
   /* Back on slice 0 the object is not drawn there. */
   gtk_range_set_value (GTK_RANGE (scale), 0);
   ck_assert_uint_eq (usam_session_get_z (session), 0);
@@ -583,14 +419,14 @@ START_TEST (test_volume_planes)
   ck_assert_uint_eq ((guint) usam_image_get_value (labels, 0, 2, 10, 15, 0), 1);
   ck_assert_uint_eq ((guint) usam_image_get_value (labels, 0, 0, 10, 15, 0), 0);
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  usam_test_settle ();
 }
 END_TEST
 
 START_TEST (test_open_errors)
 {
-  setup_env ();
-  UsamWindow *window = new_window ();
+  usam_test_gui_setup ();
+  UsamWindow *window = usam_test_new_window (900, 700);
   g_autoptr (GError) error = NULL;
   ck_assert (!usam_window_open (window, "/no/such/image.tif", &error));
   ck_assert_ptr_nonnull (usam_window_get_message (window));
@@ -606,7 +442,7 @@ START_TEST (test_open_errors)
       g_main_context_iteration (NULL, TRUE);
     }
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  usam_test_settle ();
 }
 END_TEST
 
@@ -663,25 +499,25 @@ compare_doubles (const void *a, const void *b)
 
 START_TEST (test_timings)
 {
-  setup_env ();
+  usam_test_gui_setup ();
   g_autofree char *sample = usam_test_source_path ("data/samples/nuclei.tif");
   g_autoptr (GString) report = g_string_new (NULL);
 
   /* Window: from creation to the first frame showing the image. */
   gint64 t0 = g_get_monotonic_time ();
-  UsamWindow *window = new_window ();
+  UsamWindow *window = usam_test_new_window (900, 700);
   gint64 mapped = g_get_monotonic_time ();
   ck_assert (usam_window_open (window, sample, NULL));
-  wait_for (image_shown, window, "the image");
+  usam_test_wait_for (usam_test_image_shown, window, "the image");
   double appear_ms = (mapped - t0) / 1000.0;
   double image_ms = (usam_canvas_get_first_image_frame_time (usam_window_get_canvas (window)) - t0) / 1000.0;
   g_string_append_printf (report, "window mapped: %.0f ms; first frame with the image: %.0f ms\n", appear_ms,
                           image_ms);
 
   /* Prompt → mask on screen, with the embedding cached. */
-  g_autoptr (UsamModel) model = tiny_model ();
+  g_autoptr (UsamModel) model = usam_test_tiny_model ();
   usam_window_set_model (window, model);
-  wait_for (has_embedding, window, "the embedding");
+  usam_test_wait_for (usam_test_has_embedding, window, "the embedding");
   GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
   guint paints = 0;
   gulong handler = g_signal_connect (clock, "after-paint", G_CALLBACK (count_paint), &paints);
@@ -692,11 +528,11 @@ START_TEST (test_timings)
   for (guint i = 0; i < G_N_ELEMENTS (latency); i++)
     {
       gtk_widget_activate_action (GTK_WIDGET (window), "annotator.clear", NULL);
-      settle ();
+      usam_test_settle ();
       gint64 start = g_get_monotonic_time ();
       g_signal_emit_by_name (usam_window_get_canvas (window), "point", 40.0 + 20 * i, 60.0 + 15 * i, TRUE);
       gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment", NULL);
-      wait_for (has_current, window, "the mask");
+      usam_test_wait_for (has_current, window, "the mask");
       guint seen = paints;
       while (paints == seen)
         g_main_context_iteration (NULL, TRUE);
@@ -764,230 +600,7 @@ START_TEST (test_timings)
    * depend on what else the cores are doing. */
   ck_assert_msg (busy.frames >= encode_ms / 100 && busy.worst < encode_ms * 1000 / 2, "%s", report->str);
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
-}
-END_TEST
-
-/* ---- the automatic segmentation panel ---- */
-
-typedef struct
-{
-  UsamWindow *window;
-  UsamAutoPanel *panel;
-  guint finished; /* runs ended */
-} AutoFixture;
-
-static void
-on_auto_finished (UsamAutoPanel *panel, AutoFixture *f)
-{
-  f->finished++;
-}
-
-static guint want_finished;
-
-static gboolean
-auto_done (gpointer data)
-{
-  AutoFixture *f = data;
-  return f->finished >= want_finished && !usam_auto_panel_is_running (f->panel);
-}
-
-/* Waits for the run that a change just started (debounced) to end. */
-static void
-wait_auto (AutoFixture *f)
-{
-  want_finished = f->finished + 1;
-  wait_for (auto_done, f, "the automatic segmentation");
-}
-
-static void
-set_spin (AutoFixture *f, UsamAutoMode mode, const char *key, double value)
-{
-  GtkSpinButton *spin = usam_auto_panel_get_spin (f->panel, mode, key);
-  ck_assert_msg (spin != NULL, "no spin button %s", key);
-  gtk_spin_button_set_value (spin, value);
-}
-
-/* A window on a fresh copy of the sample with a small random model that has
- * an AIS decoder, the panel shown and a first AMG result with objects. */
-static void
-auto_fixture_open (AutoFixture *f, const char *name)
-{
-  setup_env ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *sample = usam_test_source_path ("data/samples/nuclei.tif");
-  g_autofree char *path = g_build_filename (usam_test_tmpdir (), name, NULL);
-  g_autofree char *contents = NULL;
-  gsize size = 0;
-  ck_assert (g_file_get_contents (sample, &contents, &size, NULL));
-  ck_assert (g_file_set_contents (path, contents, (gssize) size, NULL));
-  f->window = new_window ();
-  UsamArchitecture arch;
-  ck_assert (usam_architecture_from_preset ("tiny", &arch, NULL));
-  arch.img_size = 256;
-  arch.ais_variant = "interpolation";
-  g_autoptr (UsamModel) model = usam_model_new_from_architecture (&arch, 11, USAM_PRECISION_FP32, &error);
-  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
-  usam_window_set_model (f->window, model);
-  ck_assert_msg (usam_window_open (f->window, path, &error), "%s", error ? error->message : "");
-  wait_for (has_embedding, f->window, "the embedding");
-  f->panel = usam_window_get_auto_panel (f->window);
-  f->finished = 0;
-  g_signal_connect (f->panel, "finished", G_CALLBACK (on_auto_finished), f);
-  ck_assert (!gtk_widget_get_visible (GTK_WIDGET (f->panel)));
-
-  /* Shown, it segments at once with the model's presets (AIS: it has a decoder). */
-  gtk_widget_set_visible (GTK_WIDGET (f->panel), TRUE);
-  ck_assert_int_eq (usam_auto_panel_get_mode (f->panel), USAM_AUTO_MODE_AIS);
-  wait_auto (f);
-  ck_assert_ptr_nonnull (usam_auto_panel_get_result (f->panel));
-  ck_assert_uint_eq (usam_auto_segmenter_get_n_decoder_runs (usam_auto_panel_get_segmenter (f->panel)), 1);
-  /* An AIS threshold re-runs the post-processing only. */
-  set_spin (f, USAM_AUTO_MODE_AIS, "foreground_threshold", 0.3);
-  wait_auto (f);
-  ck_assert_uint_eq (usam_auto_segmenter_get_n_decoder_runs (usam_auto_panel_get_segmenter (f->panel)), 1);
-
-  /* AMG on a coarse grid, keeping every mask: objects for sure. */
-  ck_assert (usam_auto_panel_set_mode (f->panel, USAM_AUTO_MODE_AMG));
-  set_spin (f, USAM_AUTO_MODE_AMG, "points_per_side", 6);
-  set_spin (f, USAM_AUTO_MODE_AMG, "pred_iou_thresh", 0);
-  set_spin (f, USAM_AUTO_MODE_AMG, "stability_score_thresh", 0);
-  wait_auto (f);
-  const UsamAutoResult *r = usam_auto_panel_get_result (f->panel);
-  ck_assert_ptr_nonnull (r);
-  ck_assert_uint_gt (r->n_objects, 0);
-  ck_assert_uint_eq (usam_auto_segmenter_get_n_decoder_runs (usam_auto_panel_get_segmenter (f->panel)), 2);
-}
-
-static guint64
-count_label (const UsamAutoResult *r, guint32 label)
-{
-  guint64 n = 0;
-  for (gsize i = 0; i < (gsize) r->width * r->height; i++)
-    n += label ? r->labels[i] == label : r->labels[i] != 0;
-  return n;
-}
-
-START_TEST (test_auto_commit_all)
-{
-  AutoFixture f = { 0 };
-  auto_fixture_open (&f, "auto-all.tif");
-  UsamSession *session = usam_window_get_session (f.window);
-  UsamAutoSegmenter *seg = usam_auto_panel_get_segmenter (f.panel);
-
-  /* Live: a post-processing parameter re-runs without decoding again. */
-  set_spin (&f, USAM_AUTO_MODE_AMG, "min_size", 3);
-  wait_auto (&f);
-  ck_assert_uint_eq (usam_auto_segmenter_get_n_decoder_runs (seg), 2);
-  set_spin (&f, USAM_AUTO_MODE_AMG, "box_nms_thresh", 0.5);
-  wait_auto (&f);
-  ck_assert_uint_eq (usam_auto_segmenter_get_n_decoder_runs (seg), 2);
-  const UsamAutoResult *r = usam_auto_panel_get_result (f.panel);
-  ck_assert_ptr_nonnull (r);
-  guint n = r->n_objects;
-  ck_assert_uint_gt (n, 0);
-  guint64 pixels = count_label (r, 0);
-
-  /* Drawn on the automatic layer, and hidden with it. */
-  guint x = 0, y = 0;
-  for (gsize i = 0; i < (gsize) r->width * r->height; i++)
-    if (r->labels[i] && !x)
-      x = (guint) (i % r->width), y = (guint) (i / r->width);
-  g_autoptr (GdkTexture) shown = render_canvas (f.window, "annotator-auto-amg.png");
-  int rgb[3];
-  pixel_at (f.window, shown, x, y, rgb);
-  ck_assert_msg (!is_grey (rgb), "automatic object drawn (%d %d %d)", rgb[0], rgb[1], rgb[2]);
-  g_object_unref (render_widget (f.window, GTK_WIDGET (f.window), "annotator-auto-window.png"));
-
-  ck_assert (usam_auto_panel_commit_all (f.panel, NULL));
-  {
-    g_autoptr (GPtrArray) objects = objects_of (f.window);
-    ck_assert_uint_eq (objects->len, n);
-    guint64 area = 0;
-    for (guint i = 0; i < objects->len; i++)
-      {
-        UsamObject *o = g_ptr_array_index (objects, i);
-        ck_assert_uint_eq (o->source, USAM_OBJECT_SOURCE_AUTOMATIC);
-        area += o->area;
-      }
-    ck_assert_uint_eq (area, pixels);
-  }
-  ck_assert_ptr_null (usam_auto_panel_get_result (f.panel));
-  /* One undo step takes them all back, one redo brings them again. */
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (f.window), "annotator.undo", NULL));
-  {
-    g_autoptr (GPtrArray) objects = objects_of (f.window);
-    ck_assert_uint_eq (objects->len, 0);
-  }
-  ck_assert (!usam_session_can_undo (session));
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (f.window), "annotator.redo", NULL));
-  {
-    g_autoptr (GPtrArray) objects = objects_of (f.window);
-    ck_assert_uint_eq (objects->len, n);
-  }
-
-  /* A model without an AIS decoder: AMG only. */
-  g_autoptr (UsamModel) plain = tiny_model ();
-  usam_window_set_model (f.window, plain);
-  ck_assert_int_eq (usam_auto_panel_get_mode (f.panel), USAM_AUTO_MODE_AMG);
-  ck_assert (!usam_auto_panel_set_mode (f.panel, USAM_AUTO_MODE_AIS));
-  ck_assert (!usam_auto_panel_set_mode (f.panel, USAM_AUTO_MODE_APG));
-  gtk_widget_set_visible (GTK_WIDGET (f.panel), FALSE);
-  gtk_window_destroy (GTK_WINDOW (f.window));
-  settle ();
-}
-END_TEST
-
-START_TEST (test_auto_commit_one)
-{
-  AutoFixture f = { 0 };
-  auto_fixture_open (&f, "auto-one.tif");
-  UsamSession *session = usam_window_get_session (f.window);
-  const UsamAutoResult *r = usam_auto_panel_get_result (f.panel);
-  guint n = r->n_objects;
-  /* The largest automatic object, clicked with the pick tool. */
-  guint32 label = 0;
-  guint64 best = 0;
-  for (guint32 l = 1; l <= n; l++)
-    if (count_label (r, l) > best)
-      best = count_label (r, l), label = l;
-  gsize at = 0;
-  while (r->labels[at] != label)
-    at++;
-  double x = (double) (at % r->width), y = (double) (at / r->width);
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (f.window), "annotator.tool", "i", USAM_TOOL_PICK));
-  g_signal_emit_by_name (usam_window_get_canvas (f.window), "pick", x, y);
-  {
-    g_autoptr (GPtrArray) objects = objects_of (f.window);
-    ck_assert_uint_eq (objects->len, 1);
-    UsamObject *o = g_ptr_array_index (objects, 0);
-    ck_assert_uint_eq (o->source, USAM_OBJECT_SOURCE_AUTOMATIC);
-    ck_assert_uint_eq (o->area, best);
-    ck_assert (usam_object_contains (o, (guint) x, (guint) y));
-  }
-  /* It left the preview; the rest stays. */
-  r = usam_auto_panel_get_result (f.panel);
-  ck_assert_uint_eq (count_label (r, label), 0);
-  ck_assert_ptr_null (usam_session_get_current (session));
-  /* Clicked again, it is the committed object that is picked. */
-  g_signal_emit_by_name (usam_window_get_canvas (f.window), "pick", x, y);
-  ck_assert_ptr_nonnull (usam_session_get_current (session));
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (f.window), "annotator.clear", NULL));
-  /* Undo removes it like any edit. */
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (f.window), "annotator.undo", NULL));
-  {
-    g_autoptr (GPtrArray) objects = objects_of (f.window);
-    ck_assert_uint_eq (objects->len, 0);
-  }
-  /* Hidden, the panel's layer no longer takes clicks: pick says there is nothing. */
-  gtk_widget_set_visible (GTK_WIDGET (f.panel), FALSE);
-  g_signal_emit_by_name (usam_window_get_canvas (f.window), "pick", x, y);
-  {
-    g_autoptr (GPtrArray) objects = objects_of (f.window);
-    ck_assert_uint_eq (objects->len, 0);
-  }
-  gtk_window_destroy (GTK_WINDOW (f.window));
-  settle ();
+  usam_test_settle ();
 }
 END_TEST
 
@@ -1001,8 +614,6 @@ annotator_suite (void)
   tcase_add_test (tc, test_embedding_disk_cache);
   tcase_add_test (tc, test_volume_planes);
   tcase_add_test (tc, test_open_errors);
-  tcase_add_test (tc, test_auto_commit_all);
-  tcase_add_test (tc, test_auto_commit_one);
   suite_add_tcase (suite, tc);
   /* Its own case, so CK_RUN_CASE=timing runs it alone. */
   TCase *timing = tcase_create ("timing");
@@ -1014,12 +625,5 @@ annotator_suite (void)
 int
 main (void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-  /* GDK probes GL when it opens the display, and Mesa's drivers are
-   * dlclose'd again: LeakSanitizer then reports what they keep as leaks of
-   * an unknown module, which no suppression can name. Without GL the
-   * window draws with the cairo renderer. */
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
-#endif
-  return usam_test_run (annotator_suite ());
+  return usam_test_gui_run (annotator_suite ());
 }

@@ -16,71 +16,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#define W 64
-#define H 64
-#define T 6
-
-static void
-paint_disc (guint16 *plane, int cx, int cy, int r, guint16 value)
-{
-  for (int y = 0; y < H; y++)
-    for (int x = 0; x < W; x++)
-      if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
-        plane[y * W + x] = value;
-}
-
-/* The lineage above as a label stack; @divided FALSE gives what a tracker
- * without division detection makes of it: track 1 goes on as the left
- * daughter and the right one is track 2 without a parent. */
-static UsamImage *
-make_series (gboolean divided)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UsamImage) labels = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, 1, T, &error);
-  ck_assert_msg (labels != NULL, "%s", error ? error->message : "");
-  for (guint t = 0; t < T; t++)
-    {
-      guint16 *plane = usam_image_get_plane_mutable (labels, t, 0);
-      if (t < 3)
-        paint_disc (plane, 20 + 4 * (int) t, 30, 7, 1);
-      else
-        {
-          int spread = 6 + 2 * (int) (t - 3);
-          paint_disc (plane, 32 - spread, 30, 5, divided ? 2 : 1);
-          paint_disc (plane, 32 + spread, 30, 5, divided ? 3 : 2);
-        }
-      paint_disc (plane, 54, 54, 4, divided ? 4 : 3);
-    }
-  return g_steal_pointer (&labels);
-}
-
-static const UsamCtcTrack lineage[] = {
-  { 1, 0, 2, 0 },
-  { 2, 3, 5, 1 },
-  { 3, 3, 5, 1 },
-  { 4, 0, 5, 0 },
-};
-
-/* @labels as a CTC ground truth: DIR/TRA/man_trackTTT.tif, man_track.txt. */
-static char *
-write_gt (UsamImage *labels, const UsamCtcTrack *tracks, guint n_tracks, const char *name)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_build_filename (usam_test_tmpdir (), name, NULL);
-  g_autofree char *tra = g_build_filename (dir, "TRA", NULL);
-  ck_assert_int_eq (g_mkdir_with_parents (tra, 0755), 0);
-  for (guint t = 0; t < usam_image_get_frames (labels); t++)
-    {
-      g_autoptr (UsamImage) frame = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, 1, 1, &error);
-      memcpy (usam_image_get_plane_mutable (frame, 0, 0), usam_image_get_plane (labels, t, 0), W * H * 2);
-      g_autofree char *name_t = g_strdup_printf ("man_track%03u.tif", t);
-      g_autofree char *path = g_build_filename (tra, name_t, NULL);
-      ck_assert_msg (usam_image_save_tiff (frame, path, &error), "%s", error ? error->message : "");
-    }
-  g_autofree char *table = g_build_filename (tra, "man_track.txt", NULL);
-  ck_assert (usam_ctc_tracks_save (table, tracks, n_tracks, &error));
-  return g_steal_pointer (&dir);
-}
+enum { W = USAM_TEST_SERIES_WIDTH, H = USAM_TEST_SERIES_HEIGHT, T = USAM_TEST_SERIES_FRAMES };
 
 static UsamProject *
 open_ok (const char *path)
@@ -99,7 +35,7 @@ new_project (const char *name, gint64 *image_id)
   g_autofree char *path = g_build_filename (usam_test_tmpdir (), name, NULL);
   g_autofree char *image_name = g_strconcat (name, ".tif", NULL);
   g_autofree char *image_path = g_build_filename (usam_test_tmpdir (), image_name, NULL);
-  g_autoptr (UsamImage) image = make_series (TRUE);
+  g_autoptr (UsamImage) image = usam_test_series_labels (TRUE);
   ck_assert (usam_image_save_tiff (image, image_path, &error));
   UsamProject *project = open_ok (path);
   *image_id = usam_project_add_image (project, image_path, &error);
@@ -156,13 +92,14 @@ static void
 import_gt (UsamProject *project, gint64 image_id, gboolean divided)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (UsamImage) labels = make_series (divided);
-  static const UsamCtcTrack undivided[] = { { 1, 0, 5, 0 }, { 2, 3, 5, 0 }, { 3, 0, 5, 0 } };
-  g_autofree char *gt = divided ? write_gt (labels, lineage, G_N_ELEMENTS (lineage), "gt-divided")
-                                : write_gt (labels, undivided, G_N_ELEMENTS (undivided), "gt-undivided");
+  g_autoptr (UsamImage) labels = usam_test_series_labels (divided);
+  g_autofree char *gt
+      = divided ? usam_test_write_ctc_gt (labels, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage), "gt-divided")
+                : usam_test_write_ctc_gt (labels, usam_test_undivided, G_N_ELEMENTS (usam_test_undivided),
+                                          "gt-undivided");
   guint n = 0;
   ck_assert_msg (usam_project_import_ctc (project, image_id, gt, &n, &error), "%s", error ? error->message : "");
-  ck_assert_uint_eq (n, divided ? G_N_ELEMENTS (lineage) : G_N_ELEMENTS (undivided));
+  ck_assert_uint_eq (n, divided ? G_N_ELEMENTS (usam_test_lineage) : G_N_ELEMENTS (usam_test_undivided));
 }
 
 START_TEST (test_import_export_round_trip)
@@ -171,7 +108,7 @@ START_TEST (test_import_export_round_trip)
   gint64 id = 0;
   g_autoptr (UsamProject) project = new_project ("round-trip.usam", &id);
   import_gt (project, id, TRUE);
-  assert_lineage (project, id, lineage, G_N_ELEMENTS (lineage));
+  assert_lineage (project, id, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage));
   /* One frame per object and plane: 3 + 3 + 3 + 6. */
   ck_assert_uint_eq (usam_project_count_objects (project, id), 15);
 
@@ -180,11 +117,11 @@ START_TEST (test_import_export_round_trip)
   g_autofree char *table = g_build_filename (res, "res_track.txt", NULL);
   g_autoptr (GArray) exported = usam_ctc_tracks_load (table, &error);
   ck_assert_msg (exported != NULL, "%s", error ? error->message : "");
-  ck_assert_uint_eq (exported->len, G_N_ELEMENTS (lineage));
-  ck_assert_mem_eq (exported->data, lineage, sizeof lineage);
+  ck_assert_uint_eq (exported->len, G_N_ELEMENTS (usam_test_lineage));
+  ck_assert_mem_eq (exported->data, usam_test_lineage, sizeof usam_test_lineage);
   g_autoptr (UsamImage) masks = usam_ctc_frames_load (res, "mask", T, &error);
   ck_assert_msg (masks != NULL, "%s", error ? error->message : "");
-  g_autoptr (UsamImage) expected = make_series (TRUE);
+  g_autoptr (UsamImage) expected = usam_test_series_labels (TRUE);
   for (guint t = 0; t < T; t++)
     for (guint p = 0; p < W * H; p++)
       ck_assert_uint_eq (((const guint32 *) usam_image_get_plane (masks, t, 0))[p],
@@ -206,7 +143,7 @@ START_TEST (test_import_export_round_trip)
   g_autoptr (UsamProject) again = new_project ("round-trip-2.usam", &id2);
   guint n = 0;
   ck_assert_msg (usam_project_import_ctc (again, id2, res, &n, &error), "%s", error ? error->message : "");
-  assert_lineage (again, id2, lineage, G_N_ELEMENTS (lineage));
+  assert_lineage (again, id2, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage));
 
   /* Importing on top of existing tracks shifts the new labels past them. */
   ck_assert (usam_project_import_ctc (again, id2, res, &n, &error));
@@ -216,7 +153,7 @@ START_TEST (test_import_export_round_trip)
   ck_assert_uint_eq (((UsamProjectTrack *) tracks->pdata[5])->parent, 5);
   /* One import is one step. */
   ck_assert (usam_project_undo (again, id2, NULL, &error));
-  assert_lineage (again, id2, lineage, G_N_ELEMENTS (lineage));
+  assert_lineage (again, id2, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage));
 
   /* Not a CTC folder. */
   ck_assert (!usam_project_import_ctc (again, id2, usam_test_tmpdir (), NULL, &error));
@@ -243,7 +180,7 @@ START_TEST (test_edits_undo_redo_reopen)
   g_free (name);
   name = track_name (project, id, 2);
   ck_assert_str_eq (name, "left");
-  assert_lineage (project, id, lineage, G_N_ELEMENTS (lineage));
+  assert_lineage (project, id, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage));
 
   /* parent: a loop is refused, a plain link undoes */
   ck_assert (!usam_project_set_track_parent (project, id, 1, 3, &error));
@@ -255,7 +192,7 @@ START_TEST (test_edits_undo_redo_reopen)
   g_autoptr (UsamProjectTrack) four = usam_project_get_track (project, id, 4, NULL);
   ck_assert_uint_eq (four->parent, 1);
   ck_assert (usam_project_undo (project, id, NULL, &error));
-  assert_lineage (project, id, lineage, G_N_ELEMENTS (lineage));
+  assert_lineage (project, id, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage));
   /* The parent keeps the name it had. */
   ck_assert (usam_project_set_track_parent (project, id, 2, 0, &error));
   g_free (name);
@@ -270,7 +207,7 @@ START_TEST (test_edits_undo_redo_reopen)
   assert_lineage (project, id, orphans, G_N_ELEMENTS (orphans));
   ck_assert (usam_project_undo (project, id, NULL, &error));
   ck_assert_uint_eq (count_label (project, id, 1), 3);
-  assert_lineage (project, id, lineage, G_N_ELEMENTS (lineage));
+  assert_lineage (project, id, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage));
   ck_assert (usam_project_redo (project, id, NULL, &error));
   assert_lineage (project, id, orphans, G_N_ELEMENTS (orphans));
   ck_assert (!usam_project_delete_track (project, id, 1, &error));
@@ -285,7 +222,7 @@ START_TEST (test_edits_undo_redo_reopen)
   g_autofree char *path = g_strdup (usam_project_get_path (project));
   g_clear_object (&project);
   project = open_ok (path);
-  assert_lineage (project, id, lineage, G_N_ELEMENTS (lineage));
+  assert_lineage (project, id, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage));
   g_free (name);
   name = track_name (project, id, 3);
   ck_assert_str_eq (name, "right");
@@ -325,8 +262,9 @@ START_TEST (test_mark_division)
   /* Exported, it is the true lineage up to the numbering of the tracks. */
   g_autofree char *res = g_build_filename (usam_test_tmpdir (), "res-division", NULL);
   ck_assert_msg (usam_project_export_ctc (project, id, res, &error), "%s", error ? error->message : "");
-  g_autoptr (UsamImage) gt_labels = make_series (TRUE);
-  g_autofree char *gt = write_gt (gt_labels, lineage, G_N_ELEMENTS (lineage), "gt-division");
+  g_autoptr (UsamImage) gt_labels = usam_test_series_labels (TRUE);
+  g_autofree char *gt
+      = usam_test_write_ctc_gt (gt_labels, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage), "gt-division");
   UsamCtcScores scores;
   ck_assert_msg (usam_ctc_evaluate (gt, res, &scores, &error), "%s", error ? error->message : "");
   ck_assert_double_eq (scores.tra, 1.0);
@@ -334,8 +272,7 @@ START_TEST (test_mark_division)
 
   /* One undo takes the whole division back. */
   ck_assert (usam_project_undo (project, id, NULL, &error));
-  static const UsamCtcTrack undivided[] = { { 1, 0, 5, 0 }, { 2, 3, 5, 0 }, { 3, 0, 5, 0 } };
-  assert_lineage (project, id, undivided, G_N_ELEMENTS (undivided));
+  assert_lineage (project, id, usam_test_undivided, G_N_ELEMENTS (usam_test_undivided));
   ck_assert (usam_project_redo (project, id, NULL, &error));
   assert_lineage (project, id, divided, G_N_ELEMENTS (divided));
 }
@@ -379,7 +316,7 @@ START_TEST (test_migration)
   project = open_ok (path);
   ck_assert_uint_eq (usam_project_get_schema_version (project), 2);
   import_gt (project, id, TRUE);
-  assert_lineage (project, id, lineage, G_N_ELEMENTS (lineage));
+  assert_lineage (project, id, usam_test_lineage, G_N_ELEMENTS (usam_test_lineage));
   ck_assert (usam_project_set_track_name (project, id, 1, "mother", &error));
   g_clear_object (&project);
   project = open_ok (path);

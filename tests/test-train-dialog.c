@@ -6,7 +6,7 @@
  * few steps keep it to seconds a step on two cores.
  */
 #include "usam-error.h"
-#include "usam-test-util.h"
+#include "usam-test-gui.h"
 #include "usam-train-dialog.h"
 #include "usam-train-job.h"
 #include "usam-window.h"
@@ -25,29 +25,6 @@ static const char *const dsb_ids[] = {
   "6af82abb29539000be4696884fc822d3cafcb2105906dc7582c92dccad8948c5",
 };
 
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main loop until @condition holds; fails the test after
- * @seconds. */
-static void
-wait_within (double seconds, Condition condition, gpointer data, const char *what)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (!condition (data))
-    {
-      ck_assert_msg (g_get_monotonic_time () < end, "timed out waiting for %s", what);
-      /* Not blocking: a run that never reports must still time out. */
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-}
-
-static void
-wait_for (Condition condition, gpointer data, const char *what)
-{
-  wait_within (WAIT_SECONDS, condition, data, what);
-}
-
 static char *
 dsb_path (const char *folder, guint i)
 {
@@ -60,11 +37,7 @@ static char *
 start_checkpoint (const char *name)
 {
   g_autoptr (GError) error = NULL;
-  UsamArchitecture arch;
-  ck_assert (usam_architecture_from_preset ("tiny", &arch, &error));
-  arch.img_size = 256;
-  g_autoptr (UsamModel) model = usam_model_new_from_architecture (&arch, 3, USAM_PRECISION_FP32, &error);
-  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  g_autoptr (UsamModel) model = usam_test_tiny_model_with (256, NULL, 3);
   char *path = g_build_filename (usam_test_tmpdir (), name, NULL);
   ck_assert_msg (usam_model_save (model, path, TRUE, &error), "%s", error ? error->message : "");
   return path;
@@ -165,7 +138,7 @@ run_job (UsamTrainJob *job, GCancellable *cancellable, Run *r)
   r->events = g_array_new (FALSE, FALSE, sizeof (UsamTrainProgress));
   r->thread = g_thread_self ();
   usam_train_job_run_async (job, cancellable, on_progress, r, NULL, on_done, r);
-  wait_for (run_done, r, "the training run");
+  usam_test_wait_within (WAIT_SECONDS, run_done, r, "the training run");
   /* Progress queued before the result has been dispatched by now. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
@@ -318,36 +291,9 @@ END_TEST
 static guint8 *
 render_widget (GtkWidget *native, GtkWidget *widget, const char *artefact, int *width, int *height)
 {
-  for (int i = 0; i < 50 && (gtk_widget_get_width (widget) <= 0 || !gtk_widget_get_mapped (widget)); i++)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (20000);
-    }
-  *width = gtk_widget_get_width (widget);
-  *height = gtk_widget_get_height (widget);
-  ck_assert (*width > 0 && *height > 0);
-  /* A widget draws nothing until the frame clock has laid it out once. */
-  g_autoptr (GskRenderNode) node = NULL;
-  for (int i = 0; i < 250 && !node; i++)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-      g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, *width, *height);
-      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-      if (!node)
-        g_usleep (20000);
-    }
-  ck_assert_ptr_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (native));
-  g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (renderer, node,
-                                                                &GRAPHENE_RECT_INIT (0, 0, *width, *height));
-  g_autofree char *dir = usam_test_build_path ("tests/artefacts");
-  g_mkdir_with_parents (dir, 0755);
-  g_autofree char *path = g_build_filename (dir, artefact, NULL);
-  ck_assert (gdk_texture_save_to_png (texture, path));
+  g_autoptr (GdkTexture) texture = usam_test_render_widget (native, widget, artefact);
+  *width = gdk_texture_get_width (texture);
+  *height = gdk_texture_get_height (texture);
   guint8 *pixels = g_malloc ((gsize) *width * *height * 4);
   gdk_texture_download (texture, pixels, (gsize) *width * 4);
   return pixels;
@@ -380,12 +326,6 @@ model_is (gpointer data)
 }
 
 static gboolean
-has_image (gpointer data)
-{
-  return usam_session_get_image (usam_window_get_session (data)) != NULL;
-}
-
-static gboolean
 dialog_idle (gpointer data)
 {
   return !usam_train_dialog_is_running (data);
@@ -413,10 +353,10 @@ open_window (const char *project, const char *model)
   gtk_window_present (GTK_WINDOW (window));
   g_autoptr (GError) error = NULL;
   ck_assert_msg (usam_window_open (window, project, &error), "%s", error ? error->message : "");
-  wait_for (has_image, window, "the image");
+  usam_test_wait_within (WAIT_SECONDS, usam_test_has_image, window, "the image");
   usam_window_load_model (window, model);
   ModelWait w = { window, model };
-  wait_for (model_is, &w, "the starting model");
+  usam_test_wait_within (WAIT_SECONDS, model_is, &w, "the starting model");
   return window;
 }
 
@@ -439,7 +379,7 @@ START_TEST (test_dialog_train_and_use)
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (dialog), "train.start", NULL));
   ck_assert (usam_train_dialog_is_running (dialog));
-  wait_for (dialog_idle, dialog, "the dialog's run");
+  usam_test_wait_within (WAIT_SECONDS, dialog_idle, dialog, "the dialog's run");
   ck_assert_msg (usam_train_dialog_get_error (dialog) == NULL, "%s", usam_train_dialog_get_error (dialog));
   const char *result = usam_train_dialog_get_result (dialog);
   ck_assert_ptr_nonnull (result);
@@ -467,7 +407,7 @@ START_TEST (test_dialog_train_and_use)
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (dialog), "train.use", NULL));
   ModelWait mw = { window, result };
   /* A tiny model loads in well under a second. */
-  wait_within (60, model_is, &mw, "the trained model in the window");
+  usam_test_wait_within (60, model_is, &mw, "the trained model in the window");
   g_autofree char *before = encoder_hash (start);
   g_autofree char *after = encoder_hash (result);
   ck_assert_str_ne (before, after);
@@ -485,7 +425,7 @@ START_TEST (test_dialog_empty_project)
   GtkWidget *dialog = usam_train_dialog_new (GTK_WINDOW (window), usam_window_get_session (window));
   gtk_window_present (GTK_WINDOW (dialog));
   ck_assert (gtk_widget_activate_action (dialog, "train.start", NULL));
-  wait_for (dialog_idle, dialog, "the dialog's run");
+  usam_test_wait_within (WAIT_SECONDS, dialog_idle, dialog, "the dialog's run");
   const char *error = usam_train_dialog_get_error (USAM_TRAIN_DIALOG (dialog));
   ck_assert_ptr_nonnull (error);
   ck_assert_msg (strstr (error, "no committed objects to train on") != NULL, "%s", error);
@@ -520,10 +460,7 @@ train_suite (void)
 int
 main (void)
 {
-  g_autofree char *data = g_build_filename (usam_test_tmpdir (), "data", NULL);
-  g_autofree char *cache = g_build_filename (usam_test_tmpdir (), "cache", NULL);
-  g_setenv ("XDG_DATA_HOME", data, TRUE);
-  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+  usam_test_set_xdg_dirs ();
   /* No GL probing under Xvfb (see test-annotator.c). */
   g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
   return usam_test_run (train_suite ());

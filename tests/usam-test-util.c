@@ -2,6 +2,7 @@
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static char *
@@ -89,4 +90,67 @@ usam_test_run (Suite *suite)
   int failed = srunner_ntests_failed (runner);
   srunner_free (runner);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+enum { W = USAM_TEST_SERIES_WIDTH, H = USAM_TEST_SERIES_HEIGHT, T = USAM_TEST_SERIES_FRAMES };
+
+const UsamCtcTrack usam_test_lineage[4] = {
+  { 1, 0, 2, 0 },
+  { 2, 3, 5, 1 },
+  { 3, 3, 5, 1 },
+  { 4, 0, 5, 0 },
+};
+
+const UsamCtcTrack usam_test_undivided[3] = { { 1, 0, 5, 0 }, { 2, 3, 5, 0 }, { 3, 0, 5, 0 } };
+
+static void
+paint_disc (guint16 *plane, int cx, int cy, int r, guint16 value)
+{
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
+        plane[y * W + x] = value;
+}
+
+UsamImage *
+usam_test_series_labels (gboolean divided)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsamImage) labels = usam_image_new (USAM_PIXEL_TYPE_U16, W, H, 1, 1, T, &error);
+  ck_assert_msg (labels != NULL, "%s", error ? error->message : "");
+  for (guint t = 0; t < T; t++)
+    {
+      guint16 *plane = usam_image_get_plane_mutable (labels, t, 0);
+      if (t < 3)
+        paint_disc (plane, 20 + 4 * (int) t, 30, 7, 1);
+      else
+        {
+          int spread = 6 + 2 * (int) (t - 3);
+          paint_disc (plane, 32 - spread, 30, 5, divided ? 2 : 1);
+          paint_disc (plane, 32 + spread, 30, 5, divided ? 3 : 2);
+        }
+      paint_disc (plane, 54, 54, 4, divided ? 4 : 3);
+    }
+  return g_steal_pointer (&labels);
+}
+
+char *
+usam_test_write_ctc_gt (UsamImage *labels, const UsamCtcTrack *tracks, guint n_tracks, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_build_filename (usam_test_tmpdir (), name, NULL);
+  g_autofree char *tra = g_build_filename (dir, "TRA", NULL);
+  ck_assert_int_eq (g_mkdir_with_parents (tra, 0755), 0);
+  guint w = usam_image_get_width (labels), h = usam_image_get_height (labels);
+  for (guint t = 0; t < usam_image_get_frames (labels); t++)
+    {
+      g_autoptr (UsamImage) frame = usam_image_new (USAM_PIXEL_TYPE_U16, w, h, 1, 1, 1, &error);
+      memcpy (usam_image_get_plane_mutable (frame, 0, 0), usam_image_get_plane (labels, t, 0), (gsize) w * h * 2);
+      g_autofree char *file = g_strdup_printf ("man_track%03u.tif", t);
+      g_autofree char *path = g_build_filename (tra, file, NULL);
+      ck_assert_msg (usam_image_save_tiff (frame, path, &error), "%s", error ? error->message : "");
+    }
+  g_autofree char *table = g_build_filename (tra, "man_track.txt", NULL);
+  ck_assert (usam_ctc_tracks_save (table, tracks, n_tracks, &error));
+  return g_steal_pointer (&dir);
 }

@@ -1,6 +1,9 @@
 /* usam-test-util.h — what the Check suites share. */
 #pragma once
 
+#include "usam-ctc.h"
+#include "usam-image.h"
+
 #include <check.h>
 #include <glib.h>
 
@@ -17,5 +20,22 @@ const char *usam_test_tmpdir (void);
 
 /* Runs @suite and returns the process exit status. */
 int usam_test_run (Suite *suite);
+
+/* The synthetic time-lapse of the tracking suites: 6 frames of 64 × 64. A
+ * cell (track 1) moves right for frames 0–2 and divides at frame 3 into
+ * tracks 2 and 3; track 4 sits still in a corner for all six frames. */
+enum { USAM_TEST_SERIES_WIDTH = 64, USAM_TEST_SERIES_HEIGHT = 64, USAM_TEST_SERIES_FRAMES = 6 };
+/* That lineage: 1 → 2 + 3, and 4. */
+extern const UsamCtcTrack usam_test_lineage[4];
+/* What a tracker without division detection makes of it: 1, 2 from frame 3
+ * without a parent, and 3 (the corner cell). */
+extern const UsamCtcTrack usam_test_undivided[3];
+/* The lineage as a U16 label stack. @divided FALSE gives what a tracker
+ * without division detection makes of it: track 1 goes on as the left
+ * daughter, 2 is the right one without a parent, 3 the corner cell. */
+UsamImage *usam_test_series_labels (gboolean divided);
+/* @labels as a CTC ground truth under the temporary directory:
+ * NAME/TRA/man_trackTTT.tif and man_track.txt. */
+char *usam_test_write_ctc_gt (UsamImage *labels, const UsamCtcTrack *tracks, guint n_tracks, const char *name);
 
 G_END_DECLS
