@@ -1,31 +1,7 @@
-#include "usam-session.h"
+#include "usam-session-private.h"
 #include "usam-workers.h"
 
 #include "usam-error.h"
-
-struct _UsamSession
-{
-  GObject parent_instance;
-
-  UsamProject *project;
-  GPtrArray *images; /* UsamProjectImage, by position */
-  guint index;
-  UsamImage *image;  /* NULL while loading */
-  guint t, z;
-  GCancellable *load_cancellable;
-
-  UsamRunner *runner; /* the model, its embeddings and predictions */
-  gboolean auto_segment;
-  guint generation; /* bumped when the prompts or the plane change */
-
-  GArray *marks; /* UsamMark */
-  guint8 *current; /* width × height, or NULL */
-  UsamObjectSource current_source;
-  gint64 picked_id; /* the object being corrected, or 0 */
-  guint picked_label;
-
-  GPtrArray *objects; /* the plane's, by label */
-};
 
 G_DEFINE_FINAL_TYPE (UsamSession, usam_session, G_TYPE_OBJECT)
 
@@ -40,8 +16,8 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-static void
-message (UsamSession *self, const char *text, gboolean is_error)
+void
+usam_session_emit_message (UsamSession *self, const char *text, gboolean is_error)
 {
   g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, text, is_error);
 }
@@ -54,8 +30,8 @@ state_changed (UsamSession *self)
 
 /* ---- objects ---- */
 
-static void
-reload_objects (UsamSession *self)
+void
+usam_session_reload_objects (UsamSession *self)
 {
   g_clear_pointer (&self->objects, g_ptr_array_unref);
   if (self->project && self->image)
@@ -64,7 +40,7 @@ reload_objects (UsamSession *self)
       self->objects = usam_project_list_objects (self->project, usam_session_get_image_id (self), (gint) self->t,
                                                  (gint) self->z, &error);
       if (!self->objects)
-        message (self, error->message, TRUE);
+        usam_session_emit_message (self, error->message, TRUE);
     }
   g_signal_emit (self, signals[SIGNAL_OBJECTS_CHANGED], 0);
   state_changed (self);
@@ -83,8 +59,8 @@ usam_session_get_objects (UsamSession *self)
   return shown;
 }
 
-static void
-reset_current (UsamSession *self)
+void
+usam_session_reset_current (UsamSession *self)
 {
   g_array_set_size (self->marks, 0);
   g_clear_pointer (&self->current, g_free);
@@ -95,8 +71,8 @@ reset_current (UsamSession *self)
   usam_runner_drop_pending (self->runner);
 }
 
-static void
-current_changed (UsamSession *self)
+void
+usam_session_current_changed (UsamSession *self)
 {
   g_signal_emit (self, signals[SIGNAL_CURRENT_CHANGED], 0);
   state_changed (self);
@@ -145,25 +121,26 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        message (self, error->message, TRUE);
+        usam_session_emit_message (self, error->message, TRUE);
       return;
     }
   if (g_task_get_cancellable (G_TASK (result)) != self->load_cancellable)
     return; /* another image was asked for meanwhile */
   UsamProjectImage *im = g_ptr_array_index (self->images, self->index);
   if (im->hash && g_strcmp0 (im->hash, d->hash) != 0)
-    message (self, "This image's pixels changed since it was annotated: objects may no longer fit it.", TRUE);
+    usam_session_emit_message (self, "This image's pixels changed since it was annotated: objects may no longer fit it.",
+                               TRUE);
   if (!usam_project_set_image_info (self->project, im->id, d->image, &error))
-    message (self, error->message, TRUE);
+    usam_session_emit_message (self, error->message, TRUE);
   g_free (im->hash);
   im->hash = g_strdup (d->hash);
   self->image = g_steal_pointer (&d->image);
   self->t = MIN (self->t, usam_image_get_frames (self->image) - 1);
   self->z = MIN (self->z, usam_image_get_depth (self->image) - 1);
-  reset_current (self);
+  usam_session_reset_current (self);
   g_signal_emit (self, signals[SIGNAL_IMAGE_CHANGED], 0);
-  reload_objects (self);
-  current_changed (self);
+  usam_session_reload_objects (self);
+  usam_session_current_changed (self);
   usam_runner_set_plane (self->runner, self->image, im->id, im->hash, self->t, self->z);
 }
 
@@ -176,11 +153,11 @@ usam_session_go_to_image (UsamSession *self, guint index)
   usam_runner_set_plane (self->runner, NULL, 0, NULL, 0, 0);
   g_clear_object (&self->image);
   g_clear_pointer (&self->objects, g_ptr_array_unref);
-  reset_current (self);
+  usam_session_reset_current (self);
   self->index = index;
   self->t = self->z = 0;
   g_signal_emit (self, signals[SIGNAL_IMAGE_CHANGED], 0);
-  current_changed (self);
+  usam_session_current_changed (self);
 
   self->load_cancellable = g_cancellable_new ();
   UsamProjectImage *im = g_ptr_array_index (self->images, index);
@@ -214,10 +191,10 @@ usam_session_set_plane (UsamSession *self, guint t, guint z)
     return;
   self->t = MIN (t, usam_image_get_frames (self->image) - 1);
   self->z = MIN (z, usam_image_get_depth (self->image) - 1);
-  reset_current (self);
+  usam_session_reset_current (self);
   g_signal_emit (self, signals[SIGNAL_IMAGE_CHANGED], 0);
-  reload_objects (self);
-  current_changed (self);
+  usam_session_reload_objects (self);
+  usam_session_current_changed (self);
   usam_runner_set_plane (self->runner, self->image, usam_session_get_image_id (self),
                          ((UsamProjectImage *) g_ptr_array_index (self->images, self->index))->hash, self->t, self->z);
 }
@@ -344,16 +321,16 @@ commit_batch (UsamSession *self, GArray *marks, UsamPrediction *prediction, GErr
   if (objects->len == 0)
     {
       /* Nothing to undo later: no step at all. */
-      message (self, "Every mask of the batch was empty: nothing was committed.", FALSE);
+      usam_session_emit_message (self, "Every mask of the batch was empty: nothing was committed.", FALSE);
       return TRUE;
     }
   if (!usam_session_add_objects (self, objects, "batch", error))
     return FALSE;
   g_autofree char *text = g_strdup_printf ("Committed %u objects of %u prompts (empty masks are skipped).",
                                            objects->len, usam_prediction_get_n_prompts (prediction));
-  message (self, text, FALSE);
-  reset_current (self);
-  current_changed (self);
+  usam_session_emit_message (self, text, FALSE);
+  usam_session_reset_current (self);
+  usam_session_current_changed (self);
   return TRUE;
 }
 
@@ -372,19 +349,19 @@ on_predicted (UsamRunner *runner, UsamPrediction *prediction, GArray *marks, gbo
   if (batch)
     {
       if (!commit_batch (self, marks, prediction, &error))
-        message (self, error->message, TRUE);
+        usam_session_emit_message (self, error->message, TRUE);
       return;
     }
   g_free (self->current);
   self->current = g_memdup2 (usam_prediction_get_masks (prediction, 0), (gsize) w * h);
   self->current_source = USAM_OBJECT_SOURCE_PROMPT;
-  current_changed (self);
+  usam_session_current_changed (self);
 }
 
 static void
 on_failed (UsamRunner *runner, const char *text, UsamSession *self)
 {
-  message (self, text, TRUE);
+  usam_session_emit_message (self, text, TRUE);
 }
 
 static void
@@ -409,12 +386,12 @@ model_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       usam_session_set_model (self, model);
       g_autofree char *what = usam_model_dup_description (model);
-      message (self, what, FALSE);
+      usam_session_emit_message (self, what, FALSE);
       if (self->project)
         usam_project_set_setting (self->project, "model", usam_model_get_path (model), NULL);
     }
   else
-    message (self, error->message, TRUE);
+    usam_session_emit_message (self, error->message, TRUE);
   g_object_unref (self);
 }
 
@@ -475,7 +452,7 @@ usam_session_add_mark (UsamSession *self, const UsamMark *mark)
     return;
   g_array_append_val (self->marks, *mark);
   self->generation++;
-  current_changed (self);
+  usam_session_current_changed (self);
   if (self->auto_segment)
     usam_session_segment (self, NULL);
 }
@@ -550,60 +527,20 @@ usam_session_brush (UsamSession *self, double x0, double y0, double x1, double y
   self->current_source = USAM_OBJECT_SOURCE_BRUSH;
   /* A painted mask must not be overwritten by a late prediction. */
   self->generation++;
-  current_changed (self);
+  usam_session_current_changed (self);
 }
 
 void
 usam_session_clear (UsamSession *self)
 {
-  reset_current (self);
+  usam_session_reset_current (self);
   g_signal_emit (self, signals[SIGNAL_OBJECTS_CHANGED], 0);
-  current_changed (self);
-}
-
-gboolean
-usam_session_commit (UsamSession *self, GError **error)
-{
-  if (!self->image || !self->project)
-    {
-      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "There is no image to annotate.");
-      return FALSE;
-    }
-  guint w = usam_image_get_width (self->image), h = usam_image_get_height (self->image);
-  g_autoptr (UsamObject) object
-      = self->current ? usam_object_new_from_mask (self->current, w, h, self->current_source) : NULL;
-  if (!object && !self->picked_id)
-    {
-      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
-                           "Nothing to commit: segment an object (S) or paint one first.");
-      return FALSE;
-    }
-  g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (
-      self->project, usam_session_get_image_id (self),
-      self->picked_id ? (object ? "correct object" : "erase object") : "commit");
-  if (self->picked_id)
-    usam_project_edit_remove (edit, self->picked_id);
-  if (object)
-    {
-      object->t = self->t;
-      object->z = self->z;
-      object->label = self->picked_label;
-      usam_object_set_marks (object, (const UsamMark *) self->marks->data, self->marks->len);
-      usam_project_edit_add (edit, object);
-    }
-  if (!usam_project_commit_edit (self->project, g_steal_pointer (&edit), error))
-    return FALSE;
-  usam_project_set_image_status (self->project, usam_session_get_image_id (self), USAM_IMAGE_STATUS_IN_PROGRESS,
-                                 NULL);
-  reset_current (self);
-  reload_objects (self);
-  current_changed (self);
-  return TRUE;
+  usam_session_current_changed (self);
 }
 
 /* The topmost object of the plane covering pixel (@x, @y). */
-static UsamObject *
-object_at (UsamSession *self, guint x, guint y)
+UsamObject *
+usam_session_object_at (UsamSession *self, guint x, guint y)
 {
   for (guint i = self->objects ? self->objects->len : 0; i-- > 0;)
     {
@@ -617,11 +554,11 @@ object_at (UsamSession *self, guint x, guint y)
 gboolean
 usam_session_pick (UsamSession *self, guint x, guint y)
 {
-  UsamObject *o = self->image ? object_at (self, x, y) : NULL;
+  UsamObject *o = self->image ? usam_session_object_at (self, x, y) : NULL;
   if (!o)
     return FALSE;
   g_autoptr (UsamObject) picked = usam_object_ref (o);
-  reset_current (self);
+  usam_session_reset_current (self);
   guint w = usam_image_get_width (self->image), h = usam_image_get_height (self->image);
   self->current = g_malloc0 ((gsize) w * h);
   usam_object_paint_mask (picked, self->current, w, h, 1, NULL);
@@ -631,67 +568,7 @@ usam_session_pick (UsamSession *self, guint x, guint y)
   if (picked->marks->len)
     g_array_append_vals (self->marks, picked->marks->data, picked->marks->len);
   g_signal_emit (self, signals[SIGNAL_OBJECTS_CHANGED], 0);
-  current_changed (self);
-  return TRUE;
-}
-
-gboolean
-usam_session_delete_at (UsamSession *self, guint x, guint y, GError **error)
-{
-  UsamObject *o = self->image ? object_at (self, x, y) : NULL;
-  if (!o)
-    return TRUE;
-  UsamProjectEdit *edit = usam_project_edit_new (self->project, usam_session_get_image_id (self), "delete object");
-  usam_project_edit_remove (edit, o->id);
-  if (o->id == self->picked_id)
-    reset_current (self);
-  if (!usam_project_commit_edit (self->project, edit, error))
-    return FALSE;
-  reload_objects (self);
-  current_changed (self);
-  return TRUE;
-}
-
-gboolean
-usam_session_import_labels (UsamSession *self, const char *path, guint *n_added, GError **error)
-{
-  if (!self->image || !self->project)
-    {
-      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Open an image first.");
-      return FALSE;
-    }
-  g_autoptr (UsamImage) labels = usam_image_load (path, error);
-  if (!labels || !usam_project_import_labels (self->project, usam_session_get_image_id (self), labels, n_added, error))
-    return FALSE;
-  reset_current (self);
-  reload_objects (self);
-  current_changed (self);
-  return TRUE;
-}
-
-gboolean
-usam_session_add_objects (UsamSession *self, GPtrArray *objects, const char *what, GError **error)
-{
-  if (!self->image || !self->project)
-    {
-      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Open an image first.");
-      return FALSE;
-    }
-  if (!objects->len)
-    return TRUE; /* no empty step in the history */
-  UsamProjectEdit *edit = usam_project_edit_new (self->project, usam_session_get_image_id (self), what);
-  for (guint i = 0; i < objects->len; i++)
-    {
-      UsamObject *o = g_ptr_array_index (objects, i);
-      o->t = self->t;
-      o->z = self->z;
-      usam_project_edit_add (edit, o);
-    }
-  if (!usam_project_commit_edit (self->project, edit, error))
-    return FALSE;
-  usam_project_set_image_status (self->project, usam_session_get_image_id (self), USAM_IMAGE_STATUS_IN_PROGRESS,
-                                 NULL);
-  reload_objects (self);
+  usam_session_current_changed (self);
   return TRUE;
 }
 
@@ -720,90 +597,6 @@ usam_session_dup_current_object (UsamSession *self, gint64 *retire_id)
   if (retire_id)
     *retire_id = self->picked_id;
   return object;
-}
-
-gboolean
-usam_session_add_volume_objects (UsamSession *self, GPtrArray *objects, gint64 retire_id, gboolean clear_current,
-                                 const char *what, GError **error)
-{
-  if (!self->image || !self->project)
-    {
-      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Open an image first.");
-      return FALSE;
-    }
-  g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (self->project, usam_session_get_image_id (self), what);
-  if (retire_id)
-    usam_project_edit_remove (edit, retire_id);
-  for (guint i = 0; i < objects->len; i++)
-    usam_project_edit_add (edit, g_ptr_array_index (objects, i));
-  if (usam_project_edit_is_empty (edit))
-    return TRUE; /* no empty step in the history */
-  if (!usam_project_commit_edit (self->project, g_steal_pointer (&edit), error))
-    return FALSE;
-  usam_project_set_image_status (self->project, usam_session_get_image_id (self), USAM_IMAGE_STATUS_IN_PROGRESS,
-                                 NULL);
-  if (clear_current || (retire_id && retire_id == self->picked_id))
-    reset_current (self);
-  reload_objects (self);
-  current_changed (self);
-  return TRUE;
-}
-
-/* ---- history ---- */
-
-gboolean
-usam_session_can_undo (UsamSession *self)
-{
-  return self->project && usam_project_can_undo (self->project, usam_session_get_image_id (self));
-}
-
-gboolean
-usam_session_can_redo (UsamSession *self)
-{
-  return self->project && usam_project_can_redo (self->project, usam_session_get_image_id (self));
-}
-
-static gboolean
-replay (UsamSession *self, gboolean redo, GError **error)
-{
-  if (!self->project)
-    return FALSE;
-  g_autofree char *what = NULL;
-  gint64 id = usam_session_get_image_id (self);
-  gboolean done = redo ? usam_project_redo (self->project, id, &what, error)
-                       : usam_project_undo (self->project, id, &what, error);
-  if (!done)
-    return FALSE;
-  /* A picked object may just have been retired or revived. */
-  if (self->picked_id)
-    reset_current (self);
-  g_autofree char *text = g_strdup_printf ("%s %s", redo ? "Redid" : "Undid", what);
-  message (self, text, FALSE);
-  reload_objects (self);
-  current_changed (self);
-  return TRUE;
-}
-
-void
-usam_session_reload (UsamSession *self)
-{
-  /* A picked object may have been retired with its track. */
-  if (self->picked_id)
-    reset_current (self);
-  reload_objects (self);
-  current_changed (self);
-}
-
-gboolean
-usam_session_undo (UsamSession *self, GError **error)
-{
-  return replay (self, FALSE, error);
-}
-
-gboolean
-usam_session_redo (UsamSession *self, GError **error)
-{
-  return replay (self, TRUE, error);
 }
 
 /* ---- life cycle ---- */

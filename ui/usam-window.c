@@ -1,48 +1,15 @@
-#include "usam-window.h"
+#include "usam-window-private.h"
 
 #include "usam-auto-panel.h"
 #include "usam-histogram.h"
 #include "usam-image-display.h"
 #include "usam-projection-bar.h"
 #include "usam-toolbar.h"
-#include "usam-train-dialog.h"
 
 #include <math.h>
 
 /* Informational messages go away by themselves; errors stay until closed. */
 #define MESSAGE_SECONDS 4
-
-struct _UsamWindow
-{
-  GtkApplicationWindow parent_instance;
-
-  UsamSession *session;
-  UsamCanvas *canvas;
-  UsamAutoPanel *auto_panel; /* beside the canvas, hidden until toggled */
-  UsamLineageView *lineage_view; /* likewise */
-  UsamProjectionBar *projection_bar; /* segmenting in a volume, Shift+S */
-
-  GtkLabel *title, *subtitle;
-  UsamToolbar *toolbar;
-  GtkButton *model_button; /* says which model is in use */
-
-  GtkRevealer *message_revealer;
-  GtkLabel *message_label;
-  GtkWidget *message_box;
-  guint message_timeout;
-
-  GtkWidget *z_row, *t_row;
-  GtkScale *z_scale, *t_scale;
-
-  GtkSpinButton *low, *high;
-  UsamHistogram *histogram;
-  gulong low_handler, high_handler;
-
-  GtkWidget *progress_box;
-  GtkProgressBar *progress;
-  GtkLabel *status;   /* what is going on */
-  GtkLabel *position; /* the pixel under the pointer */
-};
 
 G_DEFINE_FINAL_TYPE (UsamWindow, usam_window, GTK_TYPE_APPLICATION_WINDOW)
 
@@ -80,8 +47,8 @@ usam_window_get_message (UsamWindow *self)
   return gtk_label_get_text (self->message_label);
 }
 
-static void
-show_error (UsamWindow *self, GError *error)
+void
+usam_window_show_error (UsamWindow *self, GError *error)
 {
   if (error)
     usam_window_show_message (self, error->message, TRUE);
@@ -95,8 +62,8 @@ on_session_message (UsamSession *session, const char *text, gboolean is_error, U
 
 /* ---- keeping the controls in step with the session ---- */
 
-static void
-update_state (UsamWindow *self)
+void
+usam_window_update_state (UsamWindow *self)
 {
   GtkWidget *w = GTK_WIDGET (self);
   if (!self->session)
@@ -155,8 +122,8 @@ set_spin_quietly (GtkSpinButton *spin, gulong handler, double min, double max, d
   g_signal_handler_unblock (spin, handler);
 }
 
-static void
-update_contrast_controls (UsamWindow *self)
+void
+usam_window_update_contrast_controls (UsamWindow *self)
 {
   double min, max, low, high;
   usam_canvas_get_value_range (self->canvas, &min, &max);
@@ -184,8 +151,8 @@ on_current_changed (UsamSession *session, UsamWindow *self)
   usam_canvas_set_current (self->canvas, usam_session_get_current (session));
 }
 
-static void
-update_titles (UsamWindow *self)
+void
+usam_window_update_titles (UsamWindow *self)
 {
   UsamProject *project = usam_session_get_project (self->session);
   UsamImage *image = usam_session_get_image (self->session);
@@ -225,11 +192,11 @@ on_image_changed (UsamSession *session, UsamWindow *self)
       usam_canvas_get_value_range (self->canvas, &min, &max);
       usam_image_plane_histogram (image, t, z, 0, min, max, bins, G_N_ELEMENTS (bins));
       usam_histogram_set_data (self->histogram, bins, G_N_ELEMENTS (bins), min, max);
-      update_contrast_controls (self);
+      usam_window_update_contrast_controls (self);
     }
   else
     usam_histogram_set_data (self->histogram, NULL, 0, 0, 1);
-  update_titles (self);
+  usam_window_update_titles (self);
 }
 
 static void
@@ -282,7 +249,7 @@ on_pick (UsamCanvas *canvas, double x, double y, UsamWindow *self)
   g_autoptr (GError) error = NULL;
   gboolean handled = FALSE;
   if (!usam_auto_panel_commit_at (self->auto_panel, (guint) x, (guint) y, &handled, &error))
-    show_error (self, error);
+    usam_window_show_error (self, error);
   if (handled)
     return;
   if (!usam_session_pick (self->session, (guint) x, (guint) y))
@@ -294,7 +261,7 @@ on_delete (UsamCanvas *canvas, double x, double y, UsamWindow *self)
 {
   g_autoptr (GError) error = NULL;
   if (!usam_session_delete_at (self->session, (guint) x, (guint) y, &error))
-    show_error (self, error);
+    usam_window_show_error (self, error);
 }
 
 static void
@@ -316,118 +283,6 @@ on_hover (UsamCanvas *canvas, double x, double y, UsamWindow *self)
   gtk_label_set_text (self->position, text->str);
 }
 
-/* ---- actions ---- */
-
-static void
-action_tool (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  usam_toolbar_set_tool (USAM_WINDOW (widget)->toolbar, (UsamTool) g_variant_get_int32 (parameter));
-}
-
-static void
-action_toggle_polarity (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  usam_toolbar_toggle_polarity (USAM_WINDOW (widget)->toolbar);
-}
-
-static void
-action_segment (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamWindow *self = USAM_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  if (!usam_session_segment (self->session, &error))
-    show_error (self, error);
-}
-
-static void
-action_segment_batch (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamWindow *self = USAM_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  UsamImage *image = usam_session_get_image (self->session);
-  /* In a volume Shift+S is μSAM's "segment object in volume". */
-  if (image && usam_image_get_depth (image) > 1 ? !usam_projection_bar_start (self->projection_bar, &error)
-                                                : !usam_session_segment_batch (self->session, &error))
-    show_error (self, error);
-}
-
-static void
-action_commit (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamWindow *self = USAM_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  if (!usam_session_commit (self->session, &error))
-    show_error (self, error);
-}
-
-static void
-action_clear (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  usam_session_clear (USAM_WINDOW (widget)->session);
-}
-
-static void
-action_undo (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamWindow *self = USAM_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  if (!usam_session_undo (self->session, &error))
-    show_error (self, error);
-}
-
-static void
-action_redo (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamWindow *self = USAM_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  if (!usam_session_redo (self->session, &error))
-    show_error (self, error);
-}
-
-static void
-action_next_image (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamWindow *self = USAM_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  if (!usam_session_next_image (self->session, &error))
-    usam_window_show_message (self, error->message, FALSE);
-}
-
-static void
-action_cancel (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamWindow *self = USAM_WINDOW (widget);
-  /* Escape stops a projection first: it says so in its own bar. */
-  if (usam_projection_bar_is_running (self->projection_bar))
-    {
-      usam_projection_bar_cancel (self->projection_bar);
-      return;
-    }
-  usam_session_cancel_encoding (self->session);
-  usam_window_show_message (self, "Cancelled the embedding; S computes it again.", FALSE);
-}
-
-static void
-action_zoom (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamCanvas *canvas = USAM_WINDOW (widget)->canvas;
-  double factor = g_variant_get_double (parameter);
-  if (factor == 0)
-    usam_canvas_zoom_fit (canvas);
-  else if (factor < 0)
-    usam_canvas_set_zoom (canvas, -factor, NULL); /* absolute, e.g. 1:1 */
-  else
-    usam_canvas_set_zoom (canvas, usam_canvas_get_zoom (canvas) * factor, NULL);
-}
-
-static void
-action_auto_contrast (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamWindow *self = USAM_WINDOW (widget);
-  usam_canvas_auto_contrast (self->canvas, 0.4, 99.6);
-  update_contrast_controls (self);
-}
-
 static void
 on_contrast_spin (GtkSpinButton *spin, UsamWindow *self)
 {
@@ -438,92 +293,6 @@ on_contrast_spin (GtkSpinButton *spin, UsamWindow *self)
 }
 
 /* ---- files ---- */
-
-typedef enum {
-  CHOOSE_OPEN,
-  CHOOSE_MODEL,
-  CHOOSE_SAVE_AS,
-  CHOOSE_EXPORT,
-  CHOOSE_IMPORT,
-  CHOOSE_FOLDER,
-} Choice;
-
-static void
-chooser_done (GtkNativeDialog *dialog, int response, gpointer user_data)
-{
-  UsamWindow *self = USAM_WINDOW (g_object_get_data (G_OBJECT (dialog), "window"));
-  Choice choice = (Choice) GPOINTER_TO_INT (user_data);
-  g_autoptr (GFile) file = response == GTK_RESPONSE_ACCEPT ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog))
-                                                           : NULL;
-  g_autofree char *path = file ? g_file_get_path (file) : NULL;
-  g_autoptr (GError) error = NULL;
-  UsamProject *project = usam_session_get_project (self->session);
-  gint64 image_id = usam_session_get_image_id (self->session);
-  guint n = 0;
-  if (path)
-    switch (choice)
-      {
-      case CHOOSE_OPEN:
-      case CHOOSE_FOLDER:
-        usam_window_open (self, path, NULL);
-        break;
-      case CHOOSE_MODEL:
-        usam_window_load_model (self, path);
-        break;
-      case CHOOSE_SAVE_AS:
-        if (usam_session_save_as (self->session, path, &error))
-          usam_window_show_message (self, "Saved. Further changes are written to this project as you make them.",
-                                    FALSE);
-        update_titles (self);
-        break;
-      case CHOOSE_EXPORT:
-        if (!project || !image_id)
-          g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "Open an image first.");
-        else if (usam_project_export_labels (project, image_id, path, &error))
-          usam_window_show_message (self, "Exported the labels.", FALSE);
-        break;
-      case CHOOSE_IMPORT:
-        if (usam_session_import_labels (self->session, path, &n, &error))
-          {
-            g_autofree char *text = g_strdup_printf ("Imported %u objects.", n);
-            usam_window_show_message (self, text, FALSE);
-          }
-        break;
-      default:
-        break;
-      }
-  show_error (self, error);
-  update_state (self);
-  g_object_unref (dialog);
-}
-
-static void
-choose (UsamWindow *self, Choice choice)
-{
-  static const char *const titles[] = { "Open an image, a folder or a project", "Choose a model checkpoint",
-                                        "Save the project as", "Export labels as TIFF", "Import a label image",
-                                        "Open a folder of images as a series" };
-  gboolean save = choice == CHOOSE_SAVE_AS || choice == CHOOSE_EXPORT;
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
-      titles[choice], GTK_WINDOW (self),
-      save                      ? GTK_FILE_CHOOSER_ACTION_SAVE
-      : choice == CHOOSE_FOLDER ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER
-                                : GTK_FILE_CHOOSER_ACTION_OPEN,
-      save ? "_Save" : "_Open", "_Cancel");
-  if (choice == CHOOSE_SAVE_AS)
-    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "annotations.usam");
-  if (choice == CHOOSE_EXPORT)
-    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "labels.tif");
-  g_object_set_data (G_OBJECT (dialog), "window", self);
-  g_signal_connect (dialog, "response", G_CALLBACK (chooser_done), GINT_TO_POINTER (choice));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
-}
-
-static void
-action_choose (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  choose (USAM_WINDOW (widget), (Choice) g_variant_get_int32 (parameter));
-}
 
 static gboolean
 on_drop (GtkDropTarget *target, const GValue *value, double x, double y, UsamWindow *self)
@@ -541,12 +310,12 @@ usam_window_open (UsamWindow *self, const char *path, GError **error)
   g_autoptr (GError) local = NULL;
   if (!usam_session_open (self->session, path, &local))
     {
-      show_error (self, local);
+      usam_window_show_error (self, local);
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  update_titles (self);
-  update_state (self);
+  usam_window_update_titles (self);
+  usam_window_update_state (self);
   return TRUE;
 }
 
@@ -725,26 +494,6 @@ build_status (UsamWindow *self)
 }
 
 static void
-action_dismiss (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  gtk_revealer_set_reveal_child (USAM_WINDOW (widget)->message_revealer, FALSE);
-}
-
-static void
-action_save_as (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  choose (USAM_WINDOW (widget), CHOOSE_SAVE_AS);
-}
-
-/* The dialog hands its result to the session, which the window follows. */
-static void
-action_train (GtkWidget *widget, const char *name, GVariant *parameter)
-{
-  UsamWindow *self = USAM_WINDOW (widget);
-  gtk_window_present (GTK_WINDOW (usam_train_dialog_new (GTK_WINDOW (self), self->session)));
-}
-
-static void
 usam_window_init (UsamWindow *self)
 {
   self->session = usam_session_new ();
@@ -784,7 +533,8 @@ usam_window_init (UsamWindow *self)
   g_signal_connect_object (self->session, "image-changed", G_CALLBACK (on_image_changed), self, 0);
   g_signal_connect_object (self->session, "objects-changed", G_CALLBACK (on_objects_changed), self, 0);
   g_signal_connect_object (self->session, "current-changed", G_CALLBACK (on_current_changed), self, 0);
-  g_signal_connect_object (self->session, "state-changed", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "state-changed", G_CALLBACK (usam_window_update_state), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "progress", G_CALLBACK (on_progress), self, 0);
   g_signal_connect_object (self->session, "message", G_CALLBACK (on_session_message), self, 0);
   g_signal_connect_object (self->auto_panel, "message", G_CALLBACK (on_session_message), self, 0);
@@ -799,7 +549,7 @@ usam_window_init (UsamWindow *self)
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self->canvas), GTK_EVENT_CONTROLLER (drop));
-  update_state (self);
+  usam_window_update_state (self);
 }
 
 static void
@@ -818,69 +568,11 @@ usam_window_dispose (GObject *object)
 }
 
 static void
-bind (GtkWidgetClass *klass, guint key, GdkModifierType mods, const char *action, const char *format, ...)
-{
-  va_list args;
-  va_start (args, format);
-  GVariant *target = format ? g_variant_new_va (format, NULL, &args) : NULL;
-  va_end (args);
-  gtk_widget_class_add_binding_action (klass, key, mods, action, format, target);
-  if (target)
-    g_variant_unref (g_variant_ref_sink (target));
-}
-
-static void
 usam_window_class_init (UsamWindowClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = usam_window_dispose;
-
-  gtk_widget_class_install_action (widget_class, "annotator.segment", NULL, action_segment);
-  gtk_widget_class_install_action (widget_class, "annotator.segment-batch", NULL, action_segment_batch);
-  gtk_widget_class_install_action (widget_class, "annotator.commit", NULL, action_commit);
-  gtk_widget_class_install_action (widget_class, "annotator.clear", NULL, action_clear);
-  gtk_widget_class_install_action (widget_class, "annotator.undo", NULL, action_undo);
-  gtk_widget_class_install_action (widget_class, "annotator.redo", NULL, action_redo);
-  gtk_widget_class_install_action (widget_class, "annotator.next-image", NULL, action_next_image);
-  gtk_widget_class_install_action (widget_class, "annotator.cancel", NULL, action_cancel);
-  gtk_widget_class_install_action (widget_class, "annotator.dismiss", NULL, action_dismiss);
-  gtk_widget_class_install_action (widget_class, "annotator.tool", "i", action_tool);
-  gtk_widget_class_install_action (widget_class, "annotator.toggle-polarity", NULL, action_toggle_polarity);
-  gtk_widget_class_install_action (widget_class, "annotator.zoom", "d", action_zoom);
-  gtk_widget_class_install_action (widget_class, "annotator.auto-contrast", NULL, action_auto_contrast);
-  gtk_widget_class_install_action (widget_class, "annotator.choose", "i", action_choose);
-  gtk_widget_class_install_action (widget_class, "annotator.save-as", NULL, action_save_as);
-  gtk_widget_class_install_action (widget_class, "annotator.train", NULL, action_train);
-
-  /* μSAM's keys. */
-  bind (widget_class, GDK_KEY_s, 0, "annotator.segment", NULL);
-  bind (widget_class, GDK_KEY_S, GDK_SHIFT_MASK, "annotator.segment-batch", NULL);
-  bind (widget_class, GDK_KEY_c, 0, "annotator.commit", NULL);
-  bind (widget_class, GDK_KEY_C, GDK_SHIFT_MASK, "annotator.clear", NULL);
-  bind (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "annotator.undo", NULL);
-  bind (widget_class, GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "annotator.redo", NULL);
-  bind (widget_class, GDK_KEY_y, GDK_CONTROL_MASK, "annotator.redo", NULL);
-  bind (widget_class, GDK_KEY_n, 0, "annotator.next-image", NULL);
-  bind (widget_class, GDK_KEY_t, 0, "annotator.toggle-polarity", NULL);
-  bind (widget_class, GDK_KEY_Escape, 0, "annotator.cancel", NULL);
-  /* Tools. */
-  bind (widget_class, GDK_KEY_p, 0, "annotator.tool", "i", USAM_TOOL_POINT);
-  bind (widget_class, GDK_KEY_b, 0, "annotator.tool", "i", USAM_TOOL_BOX);
-  bind (widget_class, GDK_KEY_r, 0, "annotator.tool", "i", USAM_TOOL_BRUSH);
-  bind (widget_class, GDK_KEY_e, 0, "annotator.tool", "i", USAM_TOOL_ERASER);
-  bind (widget_class, GDK_KEY_i, 0, "annotator.tool", "i", USAM_TOOL_PICK);
-  bind (widget_class, GDK_KEY_d, 0, "annotator.tool", "i", USAM_TOOL_DELETE);
-  bind (widget_class, GDK_KEY_h, 0, "annotator.tool", "i", USAM_TOOL_PAN);
-  /* View. */
-  bind (widget_class, GDK_KEY_plus, 0, "annotator.zoom", "d", 1.25);
-  bind (widget_class, GDK_KEY_equal, 0, "annotator.zoom", "d", 1.25);
-  bind (widget_class, GDK_KEY_minus, 0, "annotator.zoom", "d", 0.8);
-  bind (widget_class, GDK_KEY_0, 0, "annotator.zoom", "d", 0.0);
-  bind (widget_class, GDK_KEY_1, 0, "annotator.zoom", "d", -1.0);
-  /* Files. */
-  bind (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "annotator.choose", "i", CHOOSE_OPEN);
-  bind (widget_class, GDK_KEY_O, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "annotator.choose", "i", CHOOSE_FOLDER);
-  bind (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "annotator.save-as", NULL);
+  usam_window_class_init_actions (widget_class);
 }
 
 UsamWindow *
