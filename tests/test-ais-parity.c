@@ -419,16 +419,16 @@ static Suite *
 ais_suite (void)
 {
   Suite *s = suite_create ("ais-parity");
-  TCase *tc = tcase_create ("interpolation");
+  TCase *tc = usam_test_tcase_new ("interpolation");
   tcase_add_test (tc, test_golden_model_has_interpolation_decoder);
   tcase_add_test (tc, test_cases_cover_the_images);
   tcase_add_loop_test (tc, test_interpolation_parity, 0, G_N_ELEMENTS (image_names));
   suite_add_tcase (s, tc);
-  TCase *errors = tcase_create ("errors");
+  TCase *errors = usam_test_tcase_new ("errors");
   tcase_add_test (errors, test_model_without_decoder);
   tcase_add_test (errors, test_damaged_decoder_fails_to_load);
   suite_add_tcase (s, errors);
-  TCase *deconv = tcase_create ("deconvolution");
+  TCase *deconv = usam_test_tcase_new ("deconvolution");
   tcase_add_test (deconv, test_random_deconvolution_decoder_round_trips);
   suite_add_tcase (s, deconv);
   return s;

@@ -521,7 +521,7 @@ static Suite *
 ais_suite (void)
 {
   Suite *s = suite_create ("ais-post");
-  TCase *tc = tcase_create ("synthetic");
+  TCase *tc = usam_test_tcase_new ("synthetic");
   tcase_add_test (tc, test_params);
   tcase_add_test (tc, test_touching_discs);
   tcase_add_test (tc, test_min_size);
@@ -530,10 +530,10 @@ ais_suite (void)
   tcase_add_test (tc, test_bad_input);
   tcase_add_test (tc, test_cancel);
   suite_add_tcase (s, tc);
-  TCase *big = tcase_create ("large");
+  TCase *big = usam_test_tcase_new ("large");
   tcase_add_test (big, test_4096);
   suite_add_tcase (s, big);
-  TCase *dsb = tcase_create ("dsb2018");
+  TCase *dsb = usam_test_tcase_new ("dsb2018");
   tcase_add_test (dsb, test_dsb_val_perfect_maps);
   suite_add_tcase (s, dsb);
   return s;

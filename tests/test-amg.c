@@ -472,14 +472,14 @@ int
 main (void)
 {
   Suite *s = suite_create ("amg");
-  TCase *golden = tcase_create ("golden");
+  TCase *golden = usam_test_tcase_new ("golden");
   tcase_set_timeout (golden, 900);
   tcase_add_test (golden, test_golden_amg);
   tcase_add_test (golden, test_golden_amg_no_nms);
   tcase_add_test (golden, test_maps_need_decoder);
   tcase_add_test (golden, test_upscale_matches_engine);
   suite_add_tcase (s, golden);
-  TCase *pieces = tcase_create ("pieces");
+  TCase *pieces = usam_test_tcase_new ("pieces");
   tcase_add_test (pieces, test_point_grid);
   tcase_add_test (pieces, test_stability_score);
   tcase_add_test (pieces, test_box_nms);

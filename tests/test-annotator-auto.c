@@ -229,7 +229,7 @@ static Suite *
 annotator_auto_suite (void)
 {
   Suite *suite = suite_create ("annotator-auto");
-  TCase *tc = tcase_create ("auto");
+  TCase *tc = usam_test_tcase_new ("auto");
   tcase_add_test (tc, test_auto_commit_all);
   tcase_add_test (tc, test_auto_commit_one);
   suite_add_tcase (suite, tc);

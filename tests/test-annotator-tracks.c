@@ -293,7 +293,7 @@ static Suite *
 annotator_tracks_suite (void)
 {
   Suite *suite = suite_create ("annotator-tracks");
-  TCase *tc = tcase_create ("tracks");
+  TCase *tc = usam_test_tcase_new ("tracks");
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_correct_lineage);
   tcase_add_test (tc, test_automatic_tracking);

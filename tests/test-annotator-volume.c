@@ -364,7 +364,7 @@ static Suite *
 annotator_volume_suite (void)
 {
   Suite *suite = suite_create ("annotator-volume");
-  TCase *tc = tcase_create ("projection");
+  TCase *tc = usam_test_tcase_new ("projection");
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_project_current_object);
   tcase_add_test (tc, test_several_stop_continue_cancel);

@@ -608,7 +608,7 @@ static Suite *
 annotator_suite (void)
 {
   Suite *suite = suite_create ("annotator");
-  TCase *tc = tcase_create ("window");
+  TCase *tc = usam_test_tcase_new ("window");
   tcase_add_test (tc, test_annotate_save_reopen);
   tcase_add_test (tc, test_series_brush_pick_delete);
   tcase_add_test (tc, test_embedding_disk_cache);
@@ -616,7 +616,7 @@ annotator_suite (void)
   tcase_add_test (tc, test_open_errors);
   suite_add_tcase (suite, tc);
   /* Its own case, so CK_RUN_CASE=timing runs it alone. */
-  TCase *timing = tcase_create ("timing");
+  TCase *timing = usam_test_tcase_new ("timing");
   tcase_add_test (timing, test_timings);
   suite_add_tcase (suite, timing);
   return suite;

@@ -364,7 +364,7 @@ static Suite *
 auto_segmenter_suite (void)
 {
   Suite *s = suite_create ("auto-segmenter");
-  TCase *tc = tcase_create ("core");
+  TCase *tc = usam_test_tcase_new ("core");
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_ais);
   tcase_add_test (tc, test_amg);

@@ -134,7 +134,7 @@ int
 main (void)
 {
   Suite *s = suite_create ("baseline");
-  TCase *tc = tcase_create ("baseline");
+  TCase *tc = usam_test_tcase_new ("baseline");
   tcase_add_test (tc, test_distance_transform_is_exact);
   tcase_add_test (tc, test_touching_discs_split);
   tcase_add_test (tc, test_real_fluorescence);

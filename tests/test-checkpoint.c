@@ -706,13 +706,13 @@ static Suite *
 checkpoint_suite (void)
 {
   Suite *s = suite_create ("checkpoint");
-  TCase *tc = tcase_create ("load");
+  TCase *tc = usam_test_tcase_new ("load");
   tcase_add_test (tc, test_reads_independent_writer);
   tcase_add_test (tc, test_reads_deflated_pickle_and_half_weights);
   tcase_add_test (tc, test_reads_usam_checkpoint_and_skips_training_state);
   tcase_add_test (tc, test_saved_checkpoints_round_trip);
   suite_add_tcase (s, tc);
-  TCase *bad = tcase_create ("malformed");
+  TCase *bad = usam_test_tcase_new ("malformed");
   tcase_add_test (bad, test_missing_and_non_checkpoint_files);
   tcase_add_test (bad, test_truncated_and_damaged_golden);
   tcase_add_test (bad, test_wrong_weights);

@@ -358,11 +358,11 @@ static Suite *
 cli_suite (void)
 {
   Suite *s = suite_create ("cli");
-  TCase *tc = tcase_create ("contract");
+  TCase *tc = usam_test_tcase_new ("contract");
   tcase_add_loop_test (tc, test_predict_golden_cases, 0, G_N_ELEMENTS (image_names));
   tcase_add_test (tc, test_embed_then_predict_from_embedding);
   suite_add_tcase (s, tc);
-  TCase *bad = tcase_create ("errors");
+  TCase *bad = usam_test_tcase_new ("errors");
   tcase_add_test (bad, test_bad_arguments_exit_2);
   tcase_add_test (bad, test_unreadable_inputs_exit_1);
   suite_add_tcase (s, bad);

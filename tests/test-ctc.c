@@ -374,7 +374,7 @@ int
 main (void)
 {
   Suite *s = suite_create ("ctc");
-  TCase *tc = tcase_create ("ctc");
+  TCase *tc = usam_test_tcase_new ("ctc");
   tcase_add_test (tc, test_perfect_result);
   tcase_add_test (tc, test_missing_object);
   tcase_add_test (tc, test_wrong_division_links);

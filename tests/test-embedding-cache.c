@@ -568,14 +568,14 @@ static Suite *
 cache_suite (void)
 {
   Suite *s = suite_create ("embedding-cache");
-  TCase *tc = tcase_create ("cache");
+  TCase *tc = usam_test_tcase_new ("cache");
   tcase_add_test (tc, test_computed_once_then_read_back);
   tcase_add_test (tc, test_changed_inputs_reset);
   tcase_add_test (tc, test_damaged_files_recomputed);
   tcase_add_test (tc, test_incomplete_slice_recomputed);
   tcase_add_test (tc, test_precompute_async);
   suite_add_tcase (s, tc);
-  TCase *cli = tcase_create ("cli");
+  TCase *cli = usam_test_tcase_new ("cli");
   tcase_add_test (cli, test_cli_embed_volume);
   suite_add_tcase (s, cli);
   return s;

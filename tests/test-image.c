@@ -842,7 +842,7 @@ static Suite *
 image_suite (void)
 {
   Suite *suite = suite_create ("image");
-  TCase *tc = tcase_create ("io");
+  TCase *tc = usam_test_tcase_new ("io");
   tcase_add_test (tc, test_usiigaci_tiff);
   tcase_add_test (tc, test_dsb2018_png);
   tcase_add_test (tc, test_plantseg3d_volume);

@@ -301,7 +301,7 @@ static Suite *
 metrics_suite (void)
 {
   Suite *s = suite_create ("metrics");
-  TCase *tc = tcase_create ("accuracy");
+  TCase *tc = usam_test_tcase_new ("accuracy");
   tcase_add_test (tc, test_thresholds_are_numpy_arange);
   tcase_add_test (tc, test_identical_and_permuted);
   tcase_add_test (tc, test_split_object);
@@ -310,7 +310,7 @@ metrics_suite (void)
   tcase_add_test (tc, test_many_objects);
   tcase_add_test (tc, test_bad_size);
   suite_add_tcase (s, tc);
-  TCase *dsb = tcase_create ("dsb2018");
+  TCase *dsb = usam_test_tcase_new ("dsb2018");
   tcase_add_test (dsb, test_dsb_against_reference);
   suite_add_tcase (s, dsb);
   return s;

@@ -329,7 +329,7 @@ static Suite *
 tracks_suite (void)
 {
   Suite *suite = suite_create ("project-tracks");
-  TCase *tc = tcase_create ("tracks");
+  TCase *tc = usam_test_tcase_new ("tracks");
   tcase_add_test (tc, test_import_export_round_trip);
   tcase_add_test (tc, test_edits_undo_redo_reopen);
   tcase_add_test (tc, test_mark_division);

@@ -432,7 +432,7 @@ static Suite *
 project_suite (void)
 {
   Suite *suite = suite_create ("project");
-  TCase *tc = tcase_create ("store");
+  TCase *tc = usam_test_tcase_new ("store");
   tcase_add_test (tc, test_rle_round_trip);
   tcase_add_test (tc, test_store_round_trip);
   tcase_add_test (tc, test_not_a_project);

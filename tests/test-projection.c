@@ -387,7 +387,7 @@ int
 main (void)
 {
   Suite *s = suite_create ("projection");
-  TCase *tc = tcase_create ("projection");
+  TCase *tc = usam_test_tcase_new ("projection");
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 1200);
   tcase_add_test (tc, test_threshold_zero_never_stops_on_iou);

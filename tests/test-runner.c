@@ -166,7 +166,7 @@ static Suite *
 runner_suite (void)
 {
   Suite *suite = suite_create ("runner");
-  TCase *tc = tcase_create ("cache");
+  TCase *tc = usam_test_tcase_new ("cache");
   tcase_add_test (tc, test_volume_cache_ahead);
   suite_add_tcase (suite, tc);
   return suite;

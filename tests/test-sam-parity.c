@@ -410,7 +410,7 @@ static Suite *
 parity_suite (void)
 {
   Suite *s = suite_create ("sam-parity");
-  TCase *tc = tcase_create ("golden");
+  TCase *tc = usam_test_tcase_new ("golden");
   tcase_add_test (tc, test_resize_matches_pillow);
   tcase_add_loop_test (tc, test_encoder_from_resized, 0, G_N_ELEMENTS (image_names));
   tcase_add_loop_test (tc, test_whole_path_cases, 0, G_N_ELEMENTS (image_names));

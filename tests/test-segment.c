@@ -473,7 +473,7 @@ int
 main (void)
 {
   Suite *s = suite_create ("segment");
-  TCase *tc = tcase_create ("cli");
+  TCase *tc = usam_test_tcase_new ("cli");
   tcase_set_timeout (tc, 1200);
   tcase_add_test (tc, test_amg_golden_cli);
   tcase_add_test (tc, test_amg_golden_cli_encoded);

@@ -513,7 +513,7 @@ int
 main (void)
 {
   Suite *s = suite_create ("tracking");
-  TCase *tc = tcase_create ("tracking");
+  TCase *tc = usam_test_tcase_new ("tracking");
   tcase_add_test (tc, test_generator_is_consistent);
   tcase_add_test (tc, test_synthetic_lineages);
   tcase_add_test (tc, test_noisy_segmentation);
@@ -523,7 +523,7 @@ main (void)
   tcase_add_test (tc, test_linking_time);
   tcase_add_test (tc, test_cli);
   suite_add_tcase (s, tc);
-  TCase *model = tcase_create ("model");
+  TCase *model = usam_test_tcase_new ("model");
   tcase_set_timeout (model, 600);
   tcase_add_test (model, test_cli_model);
   suite_add_tcase (s, model);

@@ -444,13 +444,13 @@ static Suite *
 train_suite (void)
 {
   Suite *suite = suite_create ("train-dialog");
-  TCase *job = tcase_create ("job");
+  TCase *job = usam_test_tcase_new ("job");
   tcase_add_test (job, test_job_project);
   tcase_add_test (job, test_job_folders_from_scratch);
   tcase_add_test (job, test_job_cancel);
   tcase_add_test (job, test_job_empty_project);
   suite_add_tcase (suite, job);
-  TCase *dialog = tcase_create ("dialog");
+  TCase *dialog = usam_test_tcase_new ("dialog");
   tcase_add_test (dialog, test_dialog_train_and_use);
   tcase_add_test (dialog, test_dialog_empty_project);
   suite_add_tcase (suite, dialog);

@@ -259,7 +259,7 @@ static Suite *
 volume_projector_suite (void)
 {
   Suite *suite = suite_create ("volume-projector");
-  TCase *tc = tcase_create ("projector");
+  TCase *tc = usam_test_tcase_new ("projector");
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_seeds_like_alone);

@@ -234,7 +234,7 @@ int
 main (void)
 {
   Suite *s = suite_create ("volume");
-  TCase *tc = tcase_create ("volume");
+  TCase *tc = usam_test_tcase_new ("volume");
   tcase_add_test (tc, test_columns_stay_apart);
   tcase_add_test (tc, test_gap_and_extent);
   tcase_add_test (tc, test_fragments_and_shift);

@@ -34,7 +34,7 @@ static Suite *
 workers_suite (void)
 {
   Suite *suite = suite_create ("workers");
-  TCase *tc = tcase_create ("wait");
+  TCase *tc = usam_test_tcase_new ("wait");
   tcase_add_test (tc, test_wait_for_workers);
   suite_add_tcase (suite, tc);
   return suite;

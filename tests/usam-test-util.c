@@ -1,4 +1,5 @@
 #include "usam-test-util.h"
+#include "usam-workers.h"
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -90,6 +91,20 @@ usam_test_run (Suite *suite)
   int failed = srunner_ntests_failed (runner);
   srunner_free (runner);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static void
+wait_for_workers (void)
+{
+  ck_assert_msg (usam_workers_wait (300 * G_USEC_PER_SEC), "background work still running 300 s after the test");
+}
+
+TCase *
+usam_test_tcase_new (const char *name)
+{
+  TCase *tcase = tcase_create (name);
+  tcase_add_checked_fixture (tcase, NULL, wait_for_workers);
+  return tcase;
 }
 
 enum { W = USAM_TEST_SERIES_WIDTH, H = USAM_TEST_SERIES_HEIGHT, T = USAM_TEST_SERIES_FRAMES };

@@ -20,6 +20,11 @@ const char *usam_test_tmpdir (void);
 
 /* Runs @suite and returns the process exit status. */
 int usam_test_run (Suite *suite);
+/* tcase_create(), with a teardown that waits for background work: a test
+ * that returns while a worker is still inside libtorch (an automatic
+ * segmentation cancelled only between batches) would otherwise crash the
+ * forked child as exit() tears libtorch's static state down under it. */
+TCase *usam_test_tcase_new (const char *name);
 
 /* The synthetic time-lapse of the tracking suites: 6 frames of 64 × 64. A
  * cell (track 1) moves right for frames 0–2 and divides at frame 3 into
