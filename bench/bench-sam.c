@@ -175,6 +175,7 @@ main (int argc, char **argv)
     { "point, 3 masks", { point, positive, 1, NULL, NULL }, USAM_PREDICT_MULTIMASK },
     { "point, 1 mask", { point, positive, 1, NULL, NULL }, 0 },
     { "box, 1 mask", { NULL, NULL, 0, box, NULL }, 0 },
+    { "point, low-res only", { point, positive, 1, NULL, NULL }, USAM_PREDICT_LOW_RES | USAM_PREDICT_NO_MASKS },
   };
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
     {

@@ -4,6 +4,7 @@
 #include "usam-histogram.h"
 #include "usam-image-display.h"
 #include "usam-projection-bar.h"
+#include "usam-renderer.h"
 #include "usam-toolbar.h"
 
 #include <math.h>
@@ -573,6 +574,9 @@ usam_window_class_init (UsamWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = usam_window_dispose;
   usam_window_class_init_actions (widget_class);
+  /* Before the first window is realised: GSK picks its renderer then. */
+  g_autofree char *gl = usam_renderer_choose ();
+  g_debug ("GL renderer: %s", gl ? gl : "none or not probed");
 }
 
 UsamWindow *
