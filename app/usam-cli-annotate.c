@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "usam-config.h"
+#include "usam-known-model.h"
 #include "usam-window.h"
 #include "usam-workers.h"
 
@@ -14,24 +14,6 @@ typedef struct
   gint64 started; /* monotonic µs at the start of the command */
   gboolean timing;
 } Annotate;
-
-/* The starter model: the build tree's when running from it, else the
- * installed one. */
-static char *
-find_starter_model (void)
-{
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  gboolean in_build_tree = exe && g_str_has_prefix (exe, USAM_BUILD_ROOT);
-  const char *dirs[] = { in_build_tree ? USAM_SOURCE_DATADIR : USAM_DATADIR,
-                         in_build_tree ? USAM_DATADIR : USAM_SOURCE_DATADIR };
-  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
-    {
-      g_autofree char *path = g_build_filename (dirs[i], "models", "usam-starter.pt", NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        return g_steal_pointer (&path);
-    }
-  return NULL;
-}
 
 static void
 on_first_paint (GdkFrameClock *clock, gpointer user_data)
@@ -71,7 +53,7 @@ on_activate (GtkApplication *app, Annotate *a)
         model = g_steal_pointer (&used);
     }
   if (!model)
-    model = find_starter_model ();
+    model = usam_known_models_find_starter ();
   if (model && g_file_test (model, G_FILE_TEST_IS_REGULAR))
     usam_window_load_model (window, model);
   else if (model)

@@ -18,6 +18,7 @@ typedef int (*UsamCliCommand) (const char *name, int argc, char **argv);
 int usam_cli_embed (const char *name, int argc, char **argv);
 int usam_cli_predict (const char *name, int argc, char **argv);
 int usam_cli_info (const char *name, int argc, char **argv);
+int usam_cli_models (const char *name, int argc, char **argv);
 int usam_cli_train (const char *name, int argc, char **argv);
 int usam_cli_evaluate_prompts (const char *name, int argc, char **argv);
 int usam_cli_evaluate_auto (const char *name, int argc, char **argv);

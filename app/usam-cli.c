@@ -16,6 +16,7 @@ static const struct
   { "embed", usam_cli_embed, "compute the image embedding and write it to HDF5" },
   { "predict", usam_cli_predict, "segment an object from point, box or mask prompts" },
   { "info", usam_cli_info, "describe a checkpoint" },
+  { "models", usam_cli_models, "list the models usam knows, installed or not, and where they are" },
   { "train", usam_cli_train, "fine-tune a model, or train one from scratch" },
   { "evaluate-prompts", usam_cli_evaluate_prompts, "score interactive segmentation against ground truth" },
   { "evaluate-auto", usam_cli_evaluate_auto, "score automatic segmentation (AIS) against ground truth and a baseline" },

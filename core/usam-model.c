@@ -12,6 +12,7 @@ struct _UsamModel
   GObject parent_instance;
   usam_sam_model *sam;
   char *path;
+  char *decoder_path; /* the AIS decoder's own file, when it came from one */
   usam_sam_model_info info;
   GMutex hash_lock;
   char *encoder_hash; /* computed on first use */
@@ -25,6 +26,7 @@ usam_model_finalize (GObject *object)
   UsamModel *self = USAM_MODEL (object);
   g_clear_pointer (&self->sam, usam_sam_model_free);
   g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->decoder_path, g_free);
   g_clear_pointer (&self->encoder_hash, g_free);
   g_mutex_clear (&self->hash_lock);
   G_OBJECT_CLASS (usam_model_parent_class)->finalize (object);
@@ -158,6 +160,8 @@ usam_model_new_from_file (const char *path, UsamPrecision precision, GError **er
       return NULL;
     }
   usam_sam_model_params params = sam_params (precision);
+  g_autofree char *decoder_path = usam_model_find_decoder_file (path);
+  params.decoder_path = decoder_path;
   usam_sam_model *sam = NULL;
   usam_sam_status status = usam_sam_model_load (path, &params, &sam);
   if (status != USAM_SAM_STATUS_OK)
@@ -165,7 +169,69 @@ usam_model_new_from_file (const char *path, UsamPrecision precision, GError **er
       usam_set_error_from_sam (error, status);
       return NULL;
     }
-  return wrap (sam, path);
+  UsamModel *self = wrap (sam, path);
+  if (self->info.decoder_separate)
+    self->decoder_path = g_steal_pointer (&decoder_path);
+  return self;
+}
+
+/* μSAM keeps a model's AIS decoder in a file of its own: `vit_b_lm` and
+ * `vit_b_lm_decoder` in its cache, `vit_b.pt` and `vit_b_decoder.pt` on
+ * bioimage.io. */
+char *
+usam_model_find_decoder_file (const char *checkpoint)
+{
+  g_autofree char *cache_style = g_strconcat (checkpoint, "_decoder", NULL);
+  if (g_file_test (cache_style, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&cache_style);
+  const char *base = strrchr (checkpoint, '/');
+  const char *dot = strrchr (base ? base : checkpoint, '.');
+  if (!dot || dot == (base ? base + 1 : checkpoint))
+    return NULL;
+  g_autofree char *stem = g_strndup (checkpoint, (gsize) (dot - checkpoint));
+  g_autofree char *export_style = g_strconcat (stem, "_decoder", dot, NULL);
+  if (g_file_test (export_style, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&export_style);
+  return NULL;
+}
+
+static char *
+describe (const usam_sam_model_info *i, const char *decoder_path)
+{
+  g_autofree char *kind = g_strcmp0 (i->type, "custom") == 0
+                              ? g_strdup_printf ("custom ViT (width %d, depth %d, %d heads)", i->embed_dim, i->depth,
+                                                 i->num_heads)
+                              : g_strdup (i->type);
+  g_autofree char *decoder_file = decoder_path ? g_path_get_basename (decoder_path) : NULL;
+  g_autofree char *decoder = !i->has_decoder ? g_strdup ("no AIS decoder")
+                             : decoder_file  ? g_strdup_printf ("AIS decoder from %s", decoder_file)
+                                             : g_strdup ("with AIS decoder");
+  return g_strdup_printf ("%s, %.1f M parameters, %s%s%s, %s", kind, (double) i->n_parameters / 1e6,
+                          g_strcmp0 (i->format, "usam") == 0 ? "μSAM checkpoint" : "SAM checkpoint",
+                          *i->usam_type ? " " : "", i->usam_type, decoder);
+}
+
+char *
+usam_model_describe_file (const char *path, gboolean *has_decoder, GError **error)
+{
+  if (has_decoder)
+    *has_decoder = FALSE;
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_NOT_FOUND, "%s: no such file", path);
+      return NULL;
+    }
+  g_autofree char *decoder_path = usam_model_find_decoder_file (path);
+  usam_sam_model_info info;
+  usam_sam_status status = usam_sam_checkpoint_inspect (path, decoder_path, &info);
+  if (status != USAM_SAM_STATUS_OK)
+    {
+      usam_set_error_from_sam (error, status);
+      return NULL;
+    }
+  if (has_decoder)
+    *has_decoder = info.has_decoder;
+  return describe (&info, info.decoder_separate ? decoder_path : NULL);
 }
 
 typedef struct
@@ -307,6 +373,18 @@ usam_model_save (UsamModel *self, const char *path, gboolean usam_format, GError
   return TRUE;
 }
 
+gboolean
+usam_model_save_decoder (UsamModel *self, const char *path, GError **error)
+{
+  usam_sam_status status = usam_sam_model_save (self->sam, path, USAM_SAM_CHECKPOINT_DECODER);
+  if (status != USAM_SAM_STATUS_OK)
+    {
+      usam_set_error_from_sam (error, status);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 usam_sam_model *
 usam_model_get_sam (UsamModel *self)
 {
@@ -358,15 +436,13 @@ usam_model_get_n_parameters (UsamModel *self)
 char *
 usam_model_dup_description (UsamModel *self)
 {
-  const usam_sam_model_info *i = &self->info;
-  g_autofree char *kind = g_strcmp0 (i->type, "custom") == 0
-                              ? g_strdup_printf ("custom ViT (width %d, depth %d, %d heads)", i->embed_dim, i->depth,
-                                                 i->num_heads)
-                              : g_strdup (i->type);
-  return g_strdup_printf ("%s, %.1f M parameters, %s%s%s, %s", kind, (double) i->n_parameters / 1e6,
-                          g_strcmp0 (i->format, "usam") == 0 ? "μSAM checkpoint" : "SAM checkpoint",
-                          *i->usam_type ? " " : "", i->usam_type,
-                          i->has_decoder ? "with AIS decoder" : "no AIS decoder");
+  return describe (&self->info, self->decoder_path);
+}
+
+const char *
+usam_model_get_decoder_path (UsamModel *self)
+{
+  return self->decoder_path;
 }
 
 /* ---- identity ---- */

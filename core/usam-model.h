@@ -36,6 +36,8 @@ typedef struct _UsamPrediction UsamPrediction;
 #define USAM_TYPE_MODEL (usam_model_get_type ())
 G_DECLARE_FINAL_TYPE (UsamModel, usam_model, USAM, MODEL, GObject)
 
+/* An AIS decoder in a file of its own beside @path (see
+ * usam_model_find_decoder_file) is loaded when the checkpoint has none. */
 UsamModel *usam_model_new_from_file (const char *path, UsamPrecision precision, GError **error);
 void usam_model_new_from_file_async (const char *path, UsamPrecision precision, GCancellable *cancellable,
                                      GAsyncReadyCallback callback, gpointer user_data);
@@ -62,12 +64,23 @@ UsamModel *usam_model_new_from_architecture (const UsamArchitecture *architectur
 
 /* @usam_format: μSAM's layout (model_state, decoder_state) instead of a bare state dict. */
 gboolean usam_model_save (UsamModel *self, const char *path, gboolean usam_format, GError **error);
+/* The AIS decoder alone, as μSAM publishes it (`vit_b_lm_decoder`). */
+gboolean usam_model_save_decoder (UsamModel *self, const char *path, GError **error);
+
+/* μSAM's separate decoder file for @checkpoint, when there is one:
+ * `CKPT_decoder` (μSAM's model cache) or `STEM_decoder.EXT` (bioimage.io). */
+char *usam_model_find_decoder_file (const char *checkpoint);
+/* What a checkpoint holds, in usam_model_dup_description()'s words, read from
+ * its index and tensor shapes without loading the weights. */
+char *usam_model_describe_file (const char *path, gboolean *has_decoder, GError **error);
 
 const char *usam_model_get_path (UsamModel *self);
 /* "vit_b", "vit_l", "vit_h" or "custom" */
 const char *usam_model_get_architecture (UsamModel *self);
 UsamPrecision usam_model_get_precision (UsamModel *self);
 gboolean usam_model_has_decoder (UsamModel *self);
+/* The AIS decoder's own file, or NULL when it came with the checkpoint. */
+const char *usam_model_get_decoder_path (UsamModel *self);
 guint usam_model_get_input_size (UsamModel *self);
 /* Side of the image embedding (64 for SAM); low-res masks are 4 × this. */
 guint usam_model_get_embedding_size (UsamModel *self);

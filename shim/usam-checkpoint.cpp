@@ -71,12 +71,17 @@ dtype_name (at::ScalarType t)
 class TensorLoader
 {
 public:
-  TensorLoader (const ZipReader &zip, const std::string &prefix) : zip_ (zip), prefix_ (prefix) {}
+  TensorLoader (const ZipReader &zip, const std::string &prefix, bool shapes_only)
+    : zip_ (zip), prefix_ (prefix), shapes_only_ (shapes_only)
+  {
+  }
 
   at::Tensor load (const std::string &name, const PickleTensor &t)
   {
     const std::string &path = zip_.path ();
     at::ScalarType type = scalar_type (t.dtype, path);
+    if (shapes_only_)
+      return at::empty (t.sizes, at::TensorOptions ().dtype (at::kFloat).device (at::kMeta));
     at::Tensor storage = storage_for (t, type);
 
     int64_t extent = 0; /* last element touched, +1 */
@@ -128,6 +133,7 @@ private:
 
   const ZipReader &zip_;
   std::string prefix_;
+  bool shapes_only_;
   std::map<std::string, at::Tensor> storages_;
 };
 
@@ -162,7 +168,7 @@ has_tensors (const PickleRef &dict)
 } // namespace
 
 Checkpoint
-checkpoint_load (const std::string &path)
+checkpoint_load (const std::string &path, bool shapes_only)
 {
   ZipReader zip (path);
 
@@ -190,7 +196,7 @@ checkpoint_load (const std::string &path)
       fail (USAM_SAM_STATUS_UNSUPPORTED, path + ": big-endian checkpoints are not supported");
 
   PickleRef root = pickle_load (zip.read_string (*pkl), path);
-  TensorLoader loader (zip, prefix);
+  TensorLoader loader (zip, prefix, shapes_only);
   Checkpoint ckpt;
 
   if (root->kind != PickleValue::Kind::Dict)
@@ -222,6 +228,22 @@ checkpoint_load (const std::string &path)
   if (ckpt.sam.empty ())
     fail (USAM_SAM_STATUS_FORMAT, path + ": not a SAM checkpoint (the state dict holds no tensors)");
   return ckpt;
+}
+
+StateDict
+checkpoint_load_decoder (const std::string &path, bool shapes_only)
+{
+  Checkpoint ckpt = checkpoint_load (path, shapes_only);
+  if (ckpt.format == CheckpointFormat::MicroSam)
+    {
+      if (ckpt.decoder.empty ())
+        fail (USAM_SAM_STATUS_FORMAT, path + ": a μSAM checkpoint without decoder_state, not an AIS decoder");
+      return std::move (ckpt.decoder);
+    }
+  for (const auto &kv : ckpt.sam.items ())
+    if (kv.first.rfind ("image_encoder.", 0) == 0)
+      fail (USAM_SAM_STATUS_FORMAT, path + ": a SAM checkpoint, not an AIS decoder (it holds an image encoder)");
+  return std::move (ckpt.sam);
 }
 
 namespace {
@@ -257,6 +279,10 @@ checkpoint_save (const std::string &path, const Checkpoint &ckpt)
   if (ckpt.format == CheckpointFormat::Sam)
     {
       write_tensor_dict (pw, ckpt.sam, "", storages);
+    }
+  else if (ckpt.format == CheckpointFormat::Decoder)
+    {
+      write_tensor_dict (pw, ckpt.decoder, "", storages);
     }
   else
     {

@@ -36,7 +36,7 @@ private:
   std::unordered_map<std::string, size_t> index_; /* inference looks weights up by name per op */
 };
 
-enum class CheckpointFormat { Sam, MicroSam };
+enum class CheckpointFormat { Sam, MicroSam, Decoder };
 
 struct Checkpoint
 {
@@ -46,11 +46,19 @@ struct Checkpoint
   StateDict decoder;        /* empty when the checkpoint has no AIS decoder */
 };
 
-Checkpoint checkpoint_load (const std::string &path);
+/* @shapes_only: tensors on the meta device (sizes, no data), to describe a
+ * file without reading its weights. */
+Checkpoint checkpoint_load (const std::string &path, bool shapes_only = false);
+
+/* μSAM's AIS decoder on its own, as μSAM publishes it beside a model
+ * (`vit_b_lm_decoder`: torch.save(decoder_state)); a μSAM checkpoint's
+ * decoder_state is accepted too. */
+StateDict checkpoint_load_decoder (const std::string &path, bool shapes_only = false);
 
 /* Writes @ckpt as torch.save() would: the SAM layout is a bare OrderedDict,
  * the μSAM layout a dict with `model_type`, `model_state` and, when present,
- * `decoder_state`. The file is written atomically. */
+ * `decoder_state`; the Decoder layout the bare decoder_state. The file is
+ * written atomically. */
 void checkpoint_save (const std::string &path, const Checkpoint &ckpt);
 
 } // namespace usam

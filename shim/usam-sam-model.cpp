@@ -353,7 +353,7 @@ sam_validate_state_dict (const SamConfig &cfg, const StateDict &sd, const std::s
                                     + shape_str (spec.shape));
       if (t.scalar_type () != at::kFloat)
         fail (USAM_SAM_STATUS_SHAPE, path + ": weight '" + spec.name + "' is not floating point");
-      if (!t.isfinite ().all ().item<bool> ())
+      if (!t.is_meta () && !t.isfinite ().all ().item<bool> ()) /* meta: described, not loaded */
         fail (USAM_SAM_STATUS_FORMAT, path + ": weight '" + spec.name + "' holds NaN or infinite values");
     }
   for (const auto &kv : sd.items ())

@@ -22,6 +22,7 @@ struct usam_sam_model
   usam::AisState ais;       /* the decoder built from them */
   usam::CheckpointFormat format = usam::CheckpointFormat::Sam;
   std::string usam_type;
+  bool decoder_separate = false; /* the decoder came from params.decoder_path */
   usam_sam_precision precision = USAM_SAM_PRECISION_FP32;
 
   /* The decoder's image-only work for the embedding last prompted: an

@@ -164,6 +164,7 @@ usam_sam_model_default_params (void)
 {
   usam_sam_model_params p;
   p.precision = USAM_SAM_PRECISION_AUTO;
+  p.decoder_path = nullptr;
   return p;
 }
 
@@ -189,12 +190,17 @@ usam_sam_model_load (const char *path, const usam_sam_model_params *params, usam
     c10::InferenceMode guard;
     Checkpoint ckpt = checkpoint_load (path);
     SamConfig cfg = sam_config_from_state_dict (ckpt.sam, path);
-    AisState ais = ais_state_load (ckpt.decoder, cfg.out_chans, path); /* before make_model: nothing to free on failure */
+    const bool separate = ckpt.decoder.empty () && params && params->decoder_path;
+    if (separate)
+      ckpt.decoder = checkpoint_load_decoder (params->decoder_path);
+    /* before make_model: nothing to free on failure */
+    AisState ais = ais_state_load (ckpt.decoder, cfg.out_chans, separate ? params->decoder_path : path);
     usam_sam_model *model = make_model (std::move (cfg), std::move (ckpt.sam), params);
     model->ais = std::move (ais);
     model->decoder = std::move (ckpt.decoder);
     model->format = ckpt.format;
     model->usam_type = ckpt.model_type;
+    model->decoder_separate = separate;
     *out_model = model;
   });
 }
@@ -211,16 +217,14 @@ copy_str (char *dest, size_t n, const std::string &src)
   snprintf (dest, n, "%s", src.c_str ());
 }
 
-void
-usam_sam_model_get_info (const usam_sam_model *model, usam_sam_model_info *info)
+static void
+fill_info (const SamConfig &c, CheckpointFormat format, const std::string &usam_type, int64_t n_parameters,
+           bool has_decoder, bool decoder_separate, usam_sam_precision precision, usam_sam_model_info *info)
 {
   memset (info, 0, sizeof *info);
-  if (!model)
-    return;
-  const SamConfig &c = model->sam->config ();
   copy_str (info->type, sizeof info->type, c.type_name ());
-  copy_str (info->format, sizeof info->format, model->format == CheckpointFormat::Sam ? "sam" : "usam");
-  copy_str (info->usam_type, sizeof info->usam_type, model->usam_type);
+  copy_str (info->format, sizeof info->format, format == CheckpointFormat::Sam ? "sam" : "usam");
+  copy_str (info->usam_type, sizeof info->usam_type, usam_type);
   info->img_size = c.img_size;
   info->patch_size = c.patch_size;
   info->embed_dim = c.embed_dim;
@@ -232,9 +236,41 @@ usam_sam_model_get_info (const usam_sam_model *model, usam_sam_model_info *info)
       info->global_attn_indexes[info->n_global++] = g;
   info->embedding_channels = c.out_chans;
   info->embedding_size = c.embedding_size ();
-  info->n_parameters = model->sam->n_parameters ();
-  info->has_decoder = model->ais.decoder != nullptr;
-  info->precision = model->precision;
+  info->n_parameters = n_parameters;
+  info->has_decoder = has_decoder;
+  info->decoder_separate = decoder_separate;
+  info->precision = precision;
+}
+
+void
+usam_sam_model_get_info (const usam_sam_model *model, usam_sam_model_info *info)
+{
+  memset (info, 0, sizeof *info);
+  if (!model)
+    return;
+  fill_info (model->sam->config (), model->format, model->usam_type, model->sam->n_parameters (),
+             model->ais.decoder != nullptr, model->decoder_separate, model->precision, info);
+}
+
+usam_sam_status
+usam_sam_checkpoint_inspect (const char *path, const char *decoder_path, usam_sam_model_info *info)
+{
+  if (info)
+    memset (info, 0, sizeof *info);
+  return guarded ([&] {
+    if (!path || !info)
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_checkpoint_inspect: path and info are required");
+    Checkpoint ckpt = checkpoint_load (path, true);
+    SamConfig cfg = sam_config_from_state_dict (ckpt.sam, path);
+    bool separate = ckpt.decoder.empty () && decoder_path;
+    if (separate)
+      ckpt.decoder = checkpoint_load_decoder (decoder_path, true);
+    int64_t n = 0;
+    for (const auto &kv : ckpt.sam.items ())
+      n += kv.second.numel ();
+    fill_info (cfg, ckpt.format, ckpt.model_type, n, !ckpt.decoder.empty (), separate, USAM_SAM_PRECISION_FP32,
+               info);
+  });
 }
 
 usam_sam_status
@@ -380,10 +416,14 @@ usam_sam_model_save (const usam_sam_model *model, const char *path, usam_sam_che
     if (!model || !path)
       fail (USAM_SAM_STATUS_INVALID_ARGUMENT, "usam_sam_model_save: model and path are required");
     Checkpoint ckpt;
-    ckpt.format = format == USAM_SAM_CHECKPOINT_USAM ? CheckpointFormat::MicroSam : CheckpointFormat::Sam;
+    ckpt.format = format == USAM_SAM_CHECKPOINT_USAM      ? CheckpointFormat::MicroSam
+                  : format == USAM_SAM_CHECKPOINT_DECODER ? CheckpointFormat::Decoder
+                                                          : CheckpointFormat::Sam;
+    if (ckpt.format == CheckpointFormat::Decoder && model->decoder.empty ())
+      fail (USAM_SAM_STATUS_INVALID_ARGUMENT, std::string (path) + ": the model has no AIS decoder to save");
     ckpt.model_type = model->usam_type.empty () ? model->sam->config ().type_name () : model->usam_type;
     ckpt.sam = model->sam->weights ();
-    if (ckpt.format == CheckpointFormat::MicroSam)
+    if (ckpt.format != CheckpointFormat::Sam)
       ckpt.decoder = model->decoder;
     checkpoint_save (path, ckpt);
   });

@@ -77,6 +77,10 @@ typedef struct usam_sam_prediction usam_sam_prediction;
 
 typedef struct {
   usam_sam_precision precision; /* of the image encoder; prompts always decode in float32 */
+  /* μSAM's AIS decoder in a file of its own, as μSAM publishes it beside a
+   * model (`vit_b_lm_decoder`: torch.save(decoder_state)); used when the
+   * checkpoint has no decoder_state. NULL: none. */
+  const char *decoder_path;
 } usam_sam_model_params;
 
 usam_sam_model_params usam_sam_model_default_params (void);
@@ -100,10 +104,17 @@ typedef struct {
   int embedding_size;     /* 64 */
   int64_t n_parameters;
   bool has_decoder;       /* μSAM's AIS decoder is present */
+  bool decoder_separate;  /* ... and came from params.decoder_path */
   usam_sam_precision precision; /* resolved: FP32 or BF16 */
 } usam_sam_model_info;
 
 void usam_sam_model_get_info (const usam_sam_model *model, usam_sam_model_info *info);
+
+/* What usam_sam_model_load() would load, from the checkpoint's index and
+ * tensor shapes only (milliseconds even for vit_h): everything in @info but
+ * the precision, which is left FP32. Fails as the load would on a file that
+ * is not a SAM checkpoint, is damaged or holds an unsupported model. */
+usam_sam_status usam_sam_checkpoint_inspect (const char *path, const char *decoder_path, usam_sam_model_info *info);
 
 /* A model with PyTorch's default initialisation, for tests and benchmarks.
  * @preset: "vit_b", "vit_l", "vit_h" or "tiny" (width 64, depth 4, 2 heads). */
@@ -140,6 +151,7 @@ void usam_sam_model_get_config (const usam_sam_model *model, usam_sam_model_conf
 typedef enum {
   USAM_SAM_CHECKPOINT_SAM = 0,  /* torch.save(state_dict), like sam_vit_b_01ec64.pth */
   USAM_SAM_CHECKPOINT_USAM,     /* μSAM: {model_type, model_state (sam.…), decoder_state} */
+  USAM_SAM_CHECKPOINT_DECODER,  /* the AIS decoder alone, as μSAM publishes `vit_b_lm_decoder` */
 } usam_sam_checkpoint_format;
 
 /* The model's weights, in state-dict order, under the names of the official

@@ -195,6 +195,12 @@ action_choose (GtkWidget *widget, const char *name, GVariant *parameter)
 }
 
 static void
+action_load_model (GtkWidget *widget, const char *name, GVariant *parameter)
+{
+  usam_window_load_model (USAM_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
 action_dismiss (GtkWidget *widget, const char *name, GVariant *parameter)
 {
   gtk_revealer_set_reveal_child (USAM_WINDOW (widget)->message_revealer, FALSE);
@@ -244,6 +250,7 @@ usam_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "annotator.zoom", "d", action_zoom);
   gtk_widget_class_install_action (widget_class, "annotator.auto-contrast", NULL, action_auto_contrast);
   gtk_widget_class_install_action (widget_class, "annotator.choose", "i", action_choose);
+  gtk_widget_class_install_action (widget_class, "annotator.load-model", "s", action_load_model);
   gtk_widget_class_install_action (widget_class, "annotator.save-as", NULL, action_save_as);
   gtk_widget_class_install_action (widget_class, "annotator.train", NULL, action_train);
 

@@ -6,6 +6,7 @@
 #include "usam-window.h"
 
 #include "usam-histogram.h"
+#include "usam-model-chooser.h"
 #include "usam-toolbar.h"
 
 G_BEGIN_DECLS
@@ -22,7 +23,7 @@ struct _UsamWindow
 
   GtkLabel *title, *subtitle;
   UsamToolbar *toolbar;
-  GtkButton *model_button; /* says which model is in use */
+  UsamModelChooser *model_chooser; /* says which model is in use, offers the others */
 
   GtkRevealer *message_revealer;
   GtkLabel *message_label;

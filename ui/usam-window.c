@@ -84,14 +84,7 @@ usam_window_update_state (UsamWindow *self)
   gtk_widget_action_set_enabled (w, "annotator.next-image", n > 1 && usam_session_get_image_index (self->session) + 1 < n);
   gtk_widget_action_set_enabled (w, "annotator.save-as", usam_session_get_project (self->session) != NULL);
 
-  /* What the model is: in the button, in full in its tooltip. */
-  UsamModel *model = usam_session_get_model (self->session);
-  g_autofree char *description = model ? usam_model_dup_description (model) : NULL;
-  g_autofree char *label = model ? g_strdup_printf ("Model: %s", usam_model_get_architecture (model))
-                                 : g_strdup ("Model…");
-  gtk_button_set_label (self->model_button, label);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_button),
-                               description ? description : "Choose a SAM or μSAM checkpoint");
+  usam_model_chooser_set_model (self->model_chooser, usam_session_get_model (self->session));
 
   const char *status;
   if (!usam_session_get_n_images (self->session))
@@ -424,11 +417,8 @@ build_header (UsamWindow *self)
   gtk_header_bar_pack_start (GTK_HEADER_BAR (header), icon_button ("document-save-as-symbolic",
                              "Save the project as… (Ctrl+S); edits are saved as you make them",
                              "annotator.save-as", NULL));
-  GtkWidget *model = gtk_button_new_with_label ("Model…");
-  self->model_button = GTK_BUTTON (model);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (model), "annotator.choose");
-  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (model), g_variant_new_int32 (CHOOSE_MODEL));
-  gtk_header_bar_pack_start (GTK_HEADER_BAR (header), model);
+  self->model_chooser = USAM_MODEL_CHOOSER (usam_model_chooser_new (CHOOSE_MODEL));
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (header), GTK_WIDGET (self->model_chooser));
   gtk_header_bar_pack_start (GTK_HEADER_BAR (header), text_button ("Train…", "Fine-tune a model on this project's "
                                                                    "objects or on folders", "annotator.train"));
   gtk_header_bar_pack_end (GTK_HEADER_BAR (header), icon_button ("document-send-symbolic",
