@@ -17,7 +17,11 @@ namespace {
 /* Low-res masks are upscaled this many at a time so a large batch never holds
  * all its full-size logits at once. */
 constexpr int64_t POSTPROCESS_CHUNK = 8;
-constexpr int64_t DECODE_BATCH = 64;
+/* Prompts decoded together. Each carries its own copy of the image tokens
+ * through the transformer (B × 4096 × 256 floats per tensor): past ~16 the
+ * tensors outgrow the caches and batching stops paying (bench-amg, vit_b,
+ * 512², 256 prompts: 8.3–8.5 s at 4, 8 or 16, 11.7 s at 64). */
+constexpr int64_t DECODE_BATCH = 16;
 
 usam_sam_embedding *
 encode_rgb (const usam_sam_model *model, const Rgb8 &resized, int orig_w, int orig_h, const usam_sam_encode_params *params)
