@@ -1,5 +1,6 @@
 /* usam predict — masks from prompts, in the layout of SamPredictor.predict(). */
 #include "usam-cli-private.h"
+#include "usam-tiling.h"
 
 #include "usam-error.h"
 #include "usam-h5.h"
@@ -86,26 +87,65 @@ embedding_for (UsamModel *model, UsamImage *image, const char *embedding_path, U
   return g_steal_pointer (&e);
 }
 
+/* @masks: C × @h × @w, or NULL for the prediction's own. */
 static gboolean
-write_prediction (UsamPrediction *p, const char *path, GError **error)
+write_prediction (UsamPrediction *p, const guint8 *masks, guint h, guint w, const char *path, GError **error)
 {
-  guint h, w, C = usam_prediction_get_n_masks (p), lr = usam_prediction_get_low_res_size (p);
-  usam_prediction_get_size (p, &h, &w);
+  guint C = usam_prediction_get_n_masks (p), lr = usam_prediction_get_low_res_size (p);
+  if (!masks)
+    usam_prediction_get_size (p, &h, &w);
   g_autoptr (UsamH5Output) out = usam_h5_output_new (path, error);
   if (!out)
     return FALSE;
   hid_t file = usam_h5_output_get_file (out);
   const hsize_t mdims[3] = { C, h, w }, idims[1] = { C }, ldims[3] = { C, lr, lr };
-  return usam_h5_write (file, "/masks", H5T_NATIVE_UINT8, 3, mdims, usam_prediction_get_masks (p, 0), TRUE, error)
+  return usam_h5_write (file, "/masks", H5T_NATIVE_UINT8, 3, mdims, masks ? masks : usam_prediction_get_masks (p, 0),
+                        TRUE, error)
          && usam_h5_write (file, "/iou", H5T_NATIVE_FLOAT, 1, idims, usam_prediction_get_iou (p, 0), FALSE, error)
          && usam_h5_write (file, "/low_res_logits", H5T_NATIVE_FLOAT, 3, ldims,
                            usam_prediction_get_low_res_logits (p, 0), FALSE, error)
          && usam_h5_output_commit (out, error);
 }
 
+/* The prompt decoded on the tile that holds it, its masks pasted back into
+ * the image; the low-res logits stay the tile's. */
+static gboolean
+predict_tiled (UsamModel *model, UsamImage *image, const char *embedding_path, const UsamEmbeddingCacheOptions *tiling,
+               const UsamPrompt *prompt, UsamPredictFlags flags, const char *out, GError **error)
+{
+  UsamCliTiles tiles;
+  gboolean ok = FALSE;
+  if (usam_cli_tiles_open (&tiles, embedding_path, model, image, tiling, error))
+    {
+      const UsamTiling *t = usam_embedding_cache_get_tiling (tiles.cache);
+      guint index = usam_tiling_route_prompt (t, prompt);
+      UsamTile tile;
+      usam_tiling_get_tile (t, index, &tile);
+      g_autofree float *points = g_new (float, 2 * (gsize) prompt->n_points + 2);
+      float box[4];
+      UsamPrompt moved;
+      usam_tiling_move_prompt (&tile, prompt, points, box, &moved);
+      g_autoptr (UsamEmbedding) embedding = usam_embedding_cache_dup_tile (tiles.cache, 0, index, NULL, NULL, NULL, error);
+      g_autoptr (UsamPrediction) p = embedding ? usam_model_predict (model, embedding, &moved, 1, flags, NULL, error)
+                                               : NULL;
+      if (p)
+        {
+          guint C = usam_prediction_get_n_masks (p);
+          gsize plane = (gsize) t->width * t->height, part = (gsize) tile.outer.width * tile.outer.height;
+          g_autofree guint8 *masks = g_new (guint8, C * plane);
+          for (guint m = 0; m < C; m++)
+            usam_tiling_paste_mask (t, &tile, usam_prediction_get_masks (p, 0) + m * part, masks + m * plane);
+          ok = write_prediction (p, masks, t->height, t->width, out, error);
+        }
+    }
+  usam_cli_tiles_close (&tiles);
+  return ok;
+}
+
 static int
 run (const char *name, UsamCliCommon *c, UsamNormalize normalize, UsamPrecision precision, const Prompt *prompt,
-     const char *embedding_path, const char *mask_input_path, gboolean multimask)
+     const char *embedding_path, const char *mask_input_path, gboolean multimask,
+     const UsamEmbeddingCacheOptions *tiling)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (UsamImage) image = usam_cli_load_2d_image (c->image, &error);
@@ -121,16 +161,20 @@ run (const char *name, UsamCliCommon *c, UsamNormalize normalize, UsamPrecision 
       if (!mask_input)
         return usam_cli_failure (name, error);
     }
-  g_autoptr (UsamEmbedding) embedding = embedding_for (model, image, embedding_path, normalize, &error);
-  if (!embedding)
-    return usam_cli_failure (name, error);
   UsamPrompt p = {
     (const float *) prompt->points->data, (const gint32 *) prompt->labels->data, prompt->labels->len,
     prompt->has_box ? prompt->box : NULL, mask_input,
   };
-  g_autoptr (UsamPrediction) prediction = usam_model_predict (
-      model, embedding, &p, 1, USAM_PREDICT_LOW_RES | (multimask ? USAM_PREDICT_MULTIMASK : 0), NULL, &error);
-  if (!prediction || !write_prediction (prediction, c->out, &error))
+  UsamPredictFlags flags = USAM_PREDICT_LOW_RES | (multimask ? USAM_PREDICT_MULTIMASK : 0);
+  if (tiling->tile_width)
+    return predict_tiled (model, image, embedding_path, tiling, &p, flags, c->out, &error)
+               ? USAM_EXIT_OK
+               : usam_cli_failure (name, error);
+  g_autoptr (UsamEmbedding) embedding = embedding_for (model, image, embedding_path, normalize, &error);
+  if (!embedding)
+    return usam_cli_failure (name, error);
+  g_autoptr (UsamPrediction) prediction = usam_model_predict (model, embedding, &p, 1, flags, NULL, &error);
+  if (!prediction || !write_prediction (prediction, NULL, 0, 0, c->out, &error))
     return usam_cli_failure (name, error);
   return USAM_EXIT_OK;
 }
@@ -139,7 +183,7 @@ int
 usam_cli_predict (const char *name, int argc, char **argv)
 {
   UsamCliCommon c = { 0 };
-  g_autofree char *embedding_path = NULL, *box = NULL, *mask_input_path = NULL;
+  g_autofree char *embedding_path = NULL, *box = NULL, *mask_input_path = NULL, *tile = NULL, *halo = NULL;
   g_auto (GStrv) points = NULL;
   gboolean multimask = FALSE;
   GOptionEntry entries[] = {
@@ -150,21 +194,24 @@ usam_cli_predict (const char *name, int argc, char **argv)
     { "box", 'b', 0, G_OPTION_ARG_STRING, &box, "a box prompt", "X0,Y0,X1,Y1" },
     { "mask-input", 0, 0, G_OPTION_ARG_FILENAME, &mask_input_path, "low-res logits /mask_input (1,256,256)", "MI.h5" },
     { "multimask", 0, 0, G_OPTION_ARG_NONE, &multimask, "three masks instead of one", NULL },
+    TILING_ENTRIES (tile, halo),
     { NULL },
   };
-  UsamNormalize normalize;
+  UsamEmbeddingCacheOptions tiling = { 0 };
   UsamPrecision precision;
   Prompt prompt = { g_array_new (FALSE, FALSE, sizeof (float)), g_array_new (FALSE, FALSE, sizeof (gint32)), { 0 },
                     FALSE };
   int status = USAM_EXIT_USAGE;
   if (usam_cli_parse (name, "segment an object from prompts", entries, &argc, &argv))
-    status = usam_cli_common_check (name, &c, TRUE, &normalize, &precision);
+    status = usam_cli_common_check (name, &c, TRUE, &tiling.normalize, &precision);
+  if (status == USAM_EXIT_OK)
+    status = usam_cli_tiling_check (name, tile, halo, &tiling);
   if (status == USAM_EXIT_OK)
     status = parse_prompt (name, points, box, &prompt);
   if (status == USAM_EXIT_OK && prompt.labels->len == 0 && !prompt.has_box && !mask_input_path)
     status = usam_cli_usage_error (name, "give at least one --point, --box or --mask-input");
   if (status == USAM_EXIT_OK)
-    status = run (name, &c, normalize, precision, &prompt, embedding_path, mask_input_path, multimask);
+    status = run (name, &c, tiling.normalize, precision, &prompt, embedding_path, mask_input_path, multimask, &tiling);
   g_array_unref (prompt.points);
   g_array_unref (prompt.labels);
   usam_cli_common_clear (&c);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "usam-cli.h"
+#include "usam-embedding-cache.h"
 #include "usam-image.h"
 #include "usam-model.h"
 
@@ -67,6 +68,24 @@ int usam_cli_common_check (const char *name, UsamCliCommon *common, gboolean nee
                            UsamPrecision *precision);
 /* Loads a 2D image, refusing volumes and time series. */
 UsamImage *usam_cli_load_2d_image (const char *path, GError **error);
+
+/* --tile H,W and --halo H,W (either may be NULL) into @options. */
+int usam_cli_tiling_check (const char *name, const char *tile, const char *halo, UsamEmbeddingCacheOptions *options);
+#define TILING_ENTRIES(tile, halo)                                                                               \
+  { "tile", 0, 0, G_OPTION_ARG_STRING, &(tile), "encode in tiles of H × W pixels (μSAM's tiling)", "H,W" },     \
+  { "halo", 0, 0, G_OPTION_ARG_STRING, &(halo), "grow each tile by H, W pixels on each side when encoding", "H,W" }
+
+/* The tiles' embeddings for --tile: in the file --embedding names (made by
+ * `usam embed --tile`, written when missing, refused when made with other
+ * settings), else in a temporary file that usam_cli_tiles_close() removes. */
+typedef struct {
+  UsamEmbeddingCache *cache;
+  char *path, *tmp_dir;
+} UsamCliTiles;
+UsamEmbeddingCache *usam_cli_tiles_open (UsamCliTiles *tiles, const char *path, UsamModel *model, UsamImage *image,
+                                         const UsamEmbeddingCacheOptions *options, GError **error);
+void usam_cli_tiles_close (UsamCliTiles *tiles);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (UsamCliTiles, usam_cli_tiles_close)
 
 /* Reads a 2D one-channel label image of whole numbers ≥ 0. */
 guint32 *usam_cli_load_labels (const char *path, guint *width, guint *height, GError **error);

@@ -26,7 +26,8 @@ typedef enum {
 typedef struct
 {
   UsamCliCommon common;
-  char *mode, *embedding, *maps_in, *maps_out, *amg_masks, *preset;
+  char *mode, *embedding, *maps_in, *maps_out, *amg_masks, *preset, *tile, *halo;
+  UsamEmbeddingCacheOptions tiling;
   int points_per_side, points_per_batch, min_size, min_z_extent;
   double pred_iou_thresh, stability_score_thresh, stability_score_offset, box_nms_thresh;
   double center_threshold, boundary_threshold, foreground_threshold, distance_smoothing, foreground_smoothing;
@@ -44,6 +45,8 @@ options_clear (Options *o)
   g_clear_pointer (&o->maps_out, g_free);
   g_clear_pointer (&o->amg_masks, g_free);
   g_clear_pointer (&o->preset, g_free);
+  g_clear_pointer (&o->tile, g_free);
+  g_clear_pointer (&o->halo, g_free);
 }
 
 static gboolean
@@ -226,8 +229,10 @@ run_model (const char *name, const Options *o, Mode mode, UsamNormalize normaliz
                    o->common.model, mode == MODE_AIS ? "ais" : "apg");
       return usam_cli_failure (name, error);
     }
-  g_autoptr (UsamEmbedding) embedding = embedding_for (model, image, o->embedding, normalize, &error);
-  if (!embedding)
+  g_autoptr (UsamEmbedding) embedding = NULL;
+  g_auto (UsamCliTiles) tiles = { 0 };
+  if (o->tile ? !usam_cli_tiles_open (&tiles, o->embedding, model, image, &o->tiling, &error)
+              : !(embedding = embedding_for (model, image, o->embedding, normalize, &error)))
     return usam_cli_failure (name, error);
   guint w = usam_image_get_width (image), h = usam_image_get_height (image);
   g_autofree guint32 *labels = g_new (guint32, (gsize) w * h);
@@ -237,14 +242,18 @@ run_model (const char *name, const Options *o, Mode mode, UsamNormalize normaliz
     {
       UsamAmgParams p = amg_params (o);
       UsamAmgStats stats;
-      g_autoptr (UsamMaskSet) masks = usam_amg_generate (model, embedding, &p, &stats, NULL, NULL, NULL, &error);
+      g_autoptr (UsamMaskSet) masks = tiles.cache
+                                          ? usam_amg_generate_tiled (model, tiles.cache, 0, &p, NULL, NULL, NULL, &error)
+                                          : usam_amg_generate (model, embedding, &p, &stats, NULL, NULL, NULL, &error);
       if (!masks || (o->amg_masks && !usam_mask_set_save (masks, o->amg_masks, &error))
           || !usam_amg_paint (masks, &p, labels, &n, &error))
         return usam_cli_failure (name, error);
     }
   else
     {
-      g_autoptr (UsamAisMaps) maps = usam_ais_maps_predict (model, embedding, &error);
+      g_autoptr (UsamAisMaps) maps = tiles.cache
+                                         ? usam_ais_maps_predict_tiled (model, tiles.cache, 0, NULL, NULL, NULL, &error)
+                                         : usam_ais_maps_predict (model, embedding, &error);
       if (!maps || (o->maps_out && !usam_ais_maps_save (maps, o->maps_out, &error)))
         return usam_cli_failure (name, error);
       if (mode == MODE_AIS)
@@ -258,7 +267,9 @@ run_model (const char *name, const Options *o, Mode mode, UsamNormalize normaliz
       else
         {
           UsamApgParams p = apg_params (o);
-          g_autoptr (UsamMaskSet) masks = usam_apg_generate (model, embedding, maps, &p, NULL, &error);
+          g_autoptr (UsamMaskSet) masks = tiles.cache
+                                              ? usam_apg_generate_tiled (model, tiles.cache, 0, maps, &p, NULL, &error)
+                                              : usam_apg_generate (model, embedding, maps, &p, NULL, &error);
           if (!masks || !usam_apg_paint (masks, &p, labels, &n, &error))
             return usam_cli_failure (name, error);
         }
@@ -371,6 +382,12 @@ check_and_run (const char *name, Options *o)
   status = usam_cli_common_check (name, &o->common, TRUE, &normalize, &precision);
   if (status != USAM_EXIT_OK)
     return status;
+  o->tiling.normalize = normalize;
+  status = usam_cli_tiling_check (name, o->tile, o->halo, &o->tiling);
+  if (status != USAM_EXIT_OK)
+    return status;
+  if (o->tile && o->volume)
+    return usam_cli_usage_error (name, "--tile works on one 2D image; tiled --volume is not implemented yet");
   if (o->volume)
     return run_volume (name, o, normalize, precision);
   return run_model (name, o, mode, normalize, precision);
@@ -388,7 +405,10 @@ usam_cli_segment (const char *name, int argc, char **argv)
   GOptionEntry entries[] = {
     COMMON_ENTRIES (o.common),
     { "mode", 0, 0, G_OPTION_ARG_STRING, &o.mode, "amg, ais or apg (default: ais with a decoder, else amg)", "MODE" },
-    { "embedding", 'e', 0, G_OPTION_ARG_FILENAME, &o.embedding, "use this embedding instead of encoding", "EMB.h5" },
+    { "embedding", 'e', 0, G_OPTION_ARG_FILENAME, &o.embedding,
+      "use this embedding instead of encoding (with --tile: the tiled embeddings' file, written when missing)",
+      "EMB.h5" },
+    TILING_ENTRIES (o.tile, o.halo),
     { "preset", 0, 0, G_OPTION_ARG_STRING, &o.preset, "μSAM's settings for a model: vit_b_lm, vit_l_em_organelles, …",
       "MODEL" },
     { "points-per-side", 0, 0, G_OPTION_ARG_INT, &o.points_per_side, "AMG: grid points per side (32)", "N" },

@@ -3,6 +3,9 @@
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
 
 #include "usam-config.h"
 #include "usam-error.h"
@@ -97,6 +100,72 @@ usam_cli_parse_numbers (const char *text, double *out, guint n)
         return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+parse_pair (const char *text, guint *height, guint *width, gboolean zero_ok)
+{
+  double v[2];
+  if (!usam_cli_parse_numbers (text, v, 2))
+    return FALSE;
+  for (int i = 0; i < 2; i++)
+    if (v[i] != floor (v[i]) || v[i] < (zero_ok ? 0 : 1) || v[i] > 65536)
+      return FALSE;
+  *height = (guint) v[0];
+  *width = (guint) v[1];
+  return TRUE;
+}
+
+int
+usam_cli_tiling_check (const char *name, const char *tile, const char *halo, UsamEmbeddingCacheOptions *options)
+{
+  if (halo && !tile)
+    return usam_cli_usage_error (name, "--halo needs --tile");
+  if (tile && !parse_pair (tile, &options->tile_height, &options->tile_width, FALSE))
+    return usam_cli_usage_error (name, "--tile takes H,W, two whole numbers above 0, not '%s'", tile);
+  if (halo && !parse_pair (halo, &options->halo_height, &options->halo_width, TRUE))
+    return usam_cli_usage_error (name, "--halo takes H,W, two whole numbers, not '%s'", halo);
+  if (2 * options->halo_height >= MAX (options->tile_height, 1u) || 2 * options->halo_width >= MAX (options->tile_width, 1u))
+    return usam_cli_usage_error (name, "--halo %s must be under half of --tile %s on each side", halo, tile);
+  return USAM_EXIT_OK;
+}
+
+UsamEmbeddingCache *
+usam_cli_tiles_open (UsamCliTiles *tiles, const char *path, UsamModel *model, UsamImage *image,
+                     const UsamEmbeddingCacheOptions *options, GError **error)
+{
+  memset (tiles, 0, sizeof *tiles);
+  if (path)
+    tiles->path = g_strdup (path);
+  else
+    {
+      tiles->tmp_dir = g_dir_make_tmp ("usam-tiles-XXXXXX", error);
+      if (!tiles->tmp_dir)
+        return NULL;
+      tiles->path = g_build_filename (tiles->tmp_dir, "tiles.h5", NULL);
+    }
+  tiles->cache = usam_embedding_cache_open (tiles->path, model, image, options, error);
+  g_autofree char *reason = tiles->cache ? usam_embedding_cache_dup_reset_reason (tiles->cache) : NULL;
+  /* A file given as input that does not fit is an error, not a cache miss. */
+  if (reason)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "%s", reason);
+      g_clear_object (&tiles->cache);
+    }
+  return tiles->cache;
+}
+
+void
+usam_cli_tiles_close (UsamCliTiles *tiles)
+{
+  g_clear_object (&tiles->cache);
+  if (tiles->tmp_dir)
+    {
+      g_unlink (tiles->path);
+      g_rmdir (tiles->tmp_dir);
+    }
+  g_clear_pointer (&tiles->tmp_dir, g_free);
+  g_clear_pointer (&tiles->path, g_free);
 }
 
 void

@@ -64,6 +64,44 @@ usam_ais_maps_predict (UsamModel *model, UsamEmbedding *embedding, GError **erro
   return maps_new_take (g_steal_pointer (&data), shape.original_width, shape.original_height);
 }
 
+UsamAisMaps *
+usam_ais_maps_predict_tiled (UsamModel *model, UsamEmbeddingCache *cache, guint slice, GCancellable *cancellable,
+                             UsamProgressFunc progress, gpointer progress_data, GError **error)
+{
+  const UsamTiling *tiling = usam_embedding_cache_get_tiling (cache);
+  guint n = usam_embedding_cache_get_n_tiles (cache);
+  gsize plane = (gsize) tiling->width * tiling->height;
+  g_autofree float *data = g_try_new (float, 3 * plane);
+  if (!data)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_FAILED, "out of memory for the AIS maps of a %u × %u image",
+                   tiling->width, tiling->height);
+      return NULL;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      UsamTile tile;
+      usam_tiling_get_tile (tiling, i, &tile);
+      g_autoptr (UsamEmbedding) embedding = usam_embedding_cache_dup_tile (cache, slice, i, cancellable, NULL, NULL, error);
+      if (!embedding)
+        return NULL;
+      g_autoptr (UsamAisMaps) part = usam_ais_maps_predict (model, embedding, error);
+      if (!part)
+        return NULL;
+      const float *src[3] = { part->foreground, part->center_distances, part->boundary_distances };
+      guint dx = tile.inner.x - tile.outer.x, dy = tile.inner.y - tile.outer.y;
+      for (int c = 0; c < 3; c++)
+        for (guint y = 0; y < tile.inner.height; y++)
+          memcpy (data + c * plane + (gsize) (tile.inner.y + y) * tiling->width + tile.inner.x,
+                  src[c] + (gsize) (dy + y) * part->width + dx, tile.inner.width * sizeof (float));
+      if (progress)
+        progress ((double) (i + 1) / n, progress_data);
+    }
+  return maps_new_take (g_steal_pointer (&data), tiling->width, tiling->height);
+}
+
 gboolean
 usam_ais_maps_save (const UsamAisMaps *self, const char *path, GError **error)
 {

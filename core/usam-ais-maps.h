@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include "usam-embedding-cache.h"
 #include "usam-model.h"
 
 G_BEGIN_DECLS
@@ -26,6 +27,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsamAisMaps, usam_ais_maps_free)
 /* Runs the decoder of @model on @embedding. Fails with
  * USAM_ERROR_UNSUPPORTED for a checkpoint without an AIS decoder. */
 UsamAisMaps *usam_ais_maps_predict (UsamModel *model, UsamEmbedding *embedding, GError **error);
+/* μSAM's tiled AIS: the decoder on every tile of @slice of @cache (encoded
+ * when missing), each tile's inner box pasted into maps of the whole plane.
+ * The post-processing then runs on the plane as one, so no object is cut at
+ * a tile border. */
+UsamAisMaps *usam_ais_maps_predict_tiled (UsamModel *model, UsamEmbeddingCache *cache, guint slice,
+                                          GCancellable *cancellable, UsamProgressFunc progress,
+                                          gpointer progress_data, GError **error);
 
 /* HDF5: /foreground, /center_distances, /boundary_distances, (H, W)
  * float32. Written atomically. */

@@ -1,5 +1,7 @@
 #include "usam-amg.h"
 
+#include "usam-tiling.h"
+
 #include <math.h>
 
 #include "usam-error.h"
@@ -216,6 +218,70 @@ usam_amg_select (UsamMaskSet *candidates, const UsamAmgParams *params)
    * so the greedy NMS visits the survivors in the order it would have. */
   usam_mask_set_box_nms (candidates, NULL, params->box_nms_thresh);
   usam_mask_set_sort_by_predicted_iou (candidates);
+}
+
+/* SAM's is_box_near_crop_edge (atol 20): a box within 20 pixels of a side
+ * of its crop that is not a side of the image runs out of the crop, so its
+ * mask is likely cut; another tile sees the object whole. */
+static gboolean
+near_crop_edge (const guint box[4], const UsamRect *crop, guint width, guint height)
+{
+  const double b[4] = { box[0], box[1], box[2], box[3] };
+  const double c[4] = { crop->x, crop->y, crop->x + crop->width, crop->y + crop->height };
+  const double image[4] = { 0, 0, width, height };
+  for (int k = 0; k < 4; k++)
+    if (fabs (b[k] - c[k]) <= 20.0 && !(fabs (b[k] - image[k]) <= 20.0))
+      return TRUE;
+  return FALSE;
+}
+
+UsamMaskSet *
+usam_amg_generate_tiled (UsamModel *model, UsamEmbeddingCache *cache, guint slice, const UsamAmgParams *params,
+                         GCancellable *cancellable, UsamProgressFunc progress, gpointer progress_data, GError **error)
+{
+  g_return_val_if_fail (USAM_IS_MODEL (model) && USAM_IS_EMBEDDING_CACHE (cache) && params != NULL, NULL);
+  const UsamTiling *tiling = usam_embedding_cache_get_tiling (cache);
+  guint n_tiles = usam_embedding_cache_get_n_tiles (cache);
+  g_autoptr (UsamMaskSet) masks = usam_mask_set_new (tiling->width, tiling->height);
+  g_autoptr (GArray) crop_area = g_array_new (FALSE, FALSE, sizeof (float));
+  /* The per-tile box NMS comes after the crop-edge filter, as in μSAM. */
+  UsamAmgParams per_tile = *params;
+  per_tile.box_nms_thresh = 1.0;
+  for (guint i = 0; i < n_tiles; i++)
+    {
+      UsamTile tile;
+      usam_tiling_get_tile (tiling, i, &tile);
+      g_autoptr (UsamEmbedding) embedding = usam_embedding_cache_dup_tile (cache, slice, i, cancellable, NULL, NULL,
+                                                                         error);
+      if (!embedding)
+        return NULL;
+      g_autoptr (UsamMaskSet) part
+          = usam_amg_generate (model, embedding, &per_tile, NULL, cancellable, NULL, NULL, error);
+      if (!part)
+        return NULL;
+      guint n = usam_mask_set_get_n (part);
+      g_autofree gboolean *keep = g_new (gboolean, MAX (n, 1));
+      for (guint k = 0; k < n; k++)
+        {
+          guint box[4];
+          usam_mask_set_get_box (part, k, box);
+          for (int c = 0; c < 4; c++)
+            box[c] += c % 2 ? tile.outer.y : tile.outer.x;
+          keep[k] = !near_crop_edge (box, &tile.outer, tiling->width, tiling->height);
+        }
+      usam_mask_set_filter (part, keep);
+      usam_mask_set_box_nms (part, NULL, params->box_nms_thresh);
+      /* Masks of smaller tiles win across tiles (SAM's crop NMS). */
+      float score = 1.0f / ((float) tile.outer.width * (float) tile.outer.height);
+      for (guint k = 0; k < usam_mask_set_get_n (part); k++)
+        g_array_append_val (crop_area, score);
+      usam_mask_set_take_translated (masks, part, tile.outer.x, tile.outer.y);
+      if (progress)
+        progress ((double) (i + 1) / n_tiles, progress_data);
+    }
+  if (n_tiles > 1)
+    usam_mask_set_box_nms (masks, (const float *) crop_area->data, USAM_AMG_CROP_NMS_THRESH);
+  return g_steal_pointer (&masks);
 }
 
 gboolean

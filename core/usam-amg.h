@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include "usam-embedding-cache.h"
 #include "usam-mask-set.h"
 #include "usam-model.h"
 
@@ -57,6 +58,18 @@ typedef struct
 UsamMaskSet *usam_amg_generate (UsamModel *model, UsamEmbedding *embedding, const UsamAmgParams *params,
                                 UsamAmgStats *stats, GCancellable *cancellable, UsamProgressFunc progress,
                                 gpointer progress_data, GError **error);
+
+/* SAM's crop_nms_thresh: box NMS across tiles, micro-sam's default. */
+#define USAM_AMG_CROP_NMS_THRESH 0.7
+
+/* μSAM's tiled AMG (SAM's multi-crop scheme, a crop per tile): the grid on
+ * every tile's outer box of @slice, the thresholds, masks dropped whose box
+ * runs into a tile side that is not an image side, box NMS within each
+ * tile, then box NMS across tiles preferring smaller tiles. Masks in image
+ * coordinates. @progress runs once per tile. */
+UsamMaskSet *usam_amg_generate_tiled (UsamModel *model, UsamEmbeddingCache *cache, guint slice,
+                                      const UsamAmgParams *params, GCancellable *cancellable,
+                                      UsamProgressFunc progress, gpointer progress_data, GError **error);
 
 /* The thresholds and box NMS of @params on candidates that
  * usam_amg_generate() kept all of (pred_iou_thresh and

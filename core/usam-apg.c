@@ -157,6 +157,88 @@ usam_apg_point_prompts (const UsamAisMaps *maps, const UsamApgParams *params, fl
   return TRUE;
 }
 
+/* Decodes point prompts (image coordinates) on @embedding, the embedding of
+ * @tile's outer box (NULL: of the whole @width × @height plane), adding the
+ * best mask of each, in image coordinates, to @masks. */
+static gboolean
+decode_points (UsamModel *model, UsamEmbedding *embedding, const UsamTile *tile, guint width, guint height,
+               const float *points, guint n_points, const UsamApgParams *params, UsamMaskSet *masks,
+               GCancellable *cancellable, GError **error)
+{
+  UsamEmbeddingShape shape;
+  usam_embedding_get_shape (embedding, &shape);
+  gsize plane = (gsize) width * height, part = (gsize) shape.original_width * shape.original_height;
+  guint dx = tile ? tile->outer.x : 0, dy = tile ? tile->outer.y : 0;
+  /* Low-res logits upscaled one mask at a time, as in AMG (usam-upscale.h). */
+  g_autoptr (UsamUpscale) upscale = NULL;
+  g_autofree float *logits = g_try_new (float, plane);
+  g_autofree float *tile_logits = tile ? g_try_new (float, part) : NULL;
+  if (!logits || (tile && !tile_logits))
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_FAILED, "out of memory for the masks of a %u × %u image", width,
+                   height);
+      return FALSE;
+    }
+  /* Outside the tile nothing is inside any mask, nor near the threshold. */
+  if (tile)
+    for (gsize i = 0; i < plane; i++)
+      logits[i] = -1e4f;
+  static const gint32 positive = 1;
+  g_autofree UsamPrompt *prompts = g_new0 (UsamPrompt, params->batch_size);
+  g_autofree float *local = g_new (float, 2 * (gsize) params->batch_size);
+  for (guint start = 0; start < n_points; start += params->batch_size)
+    {
+      guint n = MIN (params->batch_size, n_points - start);
+      for (guint k = 0; k < n; k++)
+        {
+          local[2 * k] = points[2 * (gsize) (start + k)] - (float) dx;
+          local[2 * k + 1] = points[2 * (gsize) (start + k) + 1] - (float) dy;
+          prompts[k] = (UsamPrompt) { .points = local + 2 * k, .labels = &positive, .n_points = 1 };
+        }
+      UsamPredictFlags flags = USAM_PREDICT_LOW_RES | USAM_PREDICT_NO_MASKS;
+      if (params->multimask)
+        flags |= USAM_PREDICT_MULTIMASK;
+      g_autoptr (UsamPrediction) prediction = usam_model_predict (model, embedding, prompts, n, flags, cancellable,
+                                                                  error);
+      if (!prediction)
+        return FALSE;
+      guint n_masks = usam_prediction_get_n_masks (prediction);
+      guint lr = usam_prediction_get_low_res_size (prediction);
+      if (!upscale)
+        upscale = usam_upscale_new (lr, usam_model_get_input_size (model), shape.input_width, shape.input_height,
+                                    shape.original_width, shape.original_height);
+      for (guint k = 0; k < n; k++)
+        {
+          const float *iou = usam_prediction_get_iou (prediction, k);
+          /* micro-sam's reduce_multimasking: the mask of highest predicted IoU. */
+          guint best = 0;
+          for (guint m = 1; m < n_masks; m++)
+            if (iou[m] > iou[best])
+              best = m;
+          usam_upscale_run (upscale, usam_prediction_get_low_res_logits (prediction, k) + (gsize) best * lr * lr,
+                            tile ? tile_logits : logits);
+          if (tile)
+            for (guint y = 0; y < tile->outer.height; y++)
+              memcpy (logits + (gsize) (dy + y) * width + dx, tile_logits + (gsize) y * tile->outer.width,
+                      tile->outer.width * sizeof (float));
+          float stability = usam_mask_stability_score (logits, plane, 0.0f, 1.0f);
+          usam_mask_set_add_logits (masks, logits, 0.0f, iou[best], stability, points + 2 * (gsize) (start + k));
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+check_batch (const UsamApgParams *params, GError **error)
+{
+  if (params->batch_size == 0)
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "the APG batch size must be positive");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 UsamMaskSet *
 usam_apg_decode (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps *maps, const UsamApgParams *params,
                  GCancellable *cancellable, GError **error)
@@ -171,52 +253,57 @@ usam_apg_decode (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps *
                    maps->height, shape.original_width, shape.original_height);
       return NULL;
     }
-  if (params->batch_size == 0)
-    {
-      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "the APG batch size must be positive");
-      return NULL;
-    }
+  if (!check_batch (params, error))
+    return NULL;
   g_autofree float *points = NULL;
   guint n_points = 0;
   if (!usam_apg_point_prompts (maps, params, &points, &n_points, error))
     return NULL;
   g_autoptr (UsamMaskSet) masks = usam_mask_set_new (maps->width, maps->height);
-  gsize plane = (gsize) maps->width * maps->height;
-  /* Low-res logits upscaled one mask at a time, as in AMG (usam-upscale.h). */
-  g_autoptr (UsamUpscale) upscale = NULL;
-  g_autofree float *logits = g_new (float, plane);
-  static const gint32 positive = 1;
-  g_autofree UsamPrompt *prompts = g_new0 (UsamPrompt, params->batch_size);
-  for (guint start = 0; start < n_points; start += params->batch_size)
+  if (!decode_points (model, embedding, NULL, maps->width, maps->height, points, n_points, params, masks, cancellable,
+                      error))
+    return NULL;
+  return g_steal_pointer (&masks);
+}
+
+UsamMaskSet *
+usam_apg_decode_tiled (UsamModel *model, UsamEmbeddingCache *cache, guint slice, const UsamAisMaps *maps,
+                       const UsamApgParams *params, GCancellable *cancellable, GError **error)
+{
+  const UsamTiling *tiling = usam_embedding_cache_get_tiling (cache);
+  if (tiling->width != maps->width || tiling->height != maps->height)
     {
-      guint n = MIN (params->batch_size, n_points - start);
-      for (guint k = 0; k < n; k++)
-        prompts[k] = (UsamPrompt) { .points = points + 2 * (gsize) (start + k), .labels = &positive, .n_points = 1 };
-      UsamPredictFlags flags = USAM_PREDICT_LOW_RES | USAM_PREDICT_NO_MASKS;
-      if (params->multimask)
-        flags |= USAM_PREDICT_MULTIMASK;
-      g_autoptr (UsamPrediction) prediction = usam_model_predict (model, embedding, prompts, n, flags, cancellable,
-                                                                  error);
-      if (!prediction)
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                   "the AIS maps (%u × %u) and the tiled embeddings (%u × %u) are of different images", maps->width,
+                   maps->height, tiling->width, tiling->height);
+      return NULL;
+    }
+  if (!check_batch (params, error))
+    return NULL;
+  g_autofree float *points = NULL;
+  guint n_points = 0;
+  if (!usam_apg_point_prompts (maps, params, &points, &n_points, error))
+    return NULL;
+  /* Each seed goes to the tile that holds it, as an interactive prompt does. */
+  guint n_tiles = usam_embedding_cache_get_n_tiles (cache);
+  g_autoptr (GArray) bucket = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autoptr (UsamMaskSet) masks = usam_mask_set_new (maps->width, maps->height);
+  for (guint i = 0; i < n_tiles; i++)
+    {
+      g_array_set_size (bucket, 0);
+      for (guint k = 0; k < n_points; k++)
+        if (usam_tiling_find_tile (tiling, points[2 * k], points[2 * k + 1]) == i)
+          g_array_append_vals (bucket, points + 2 * (gsize) k, 2);
+      if (bucket->len == 0)
+        continue;
+      UsamTile tile;
+      usam_tiling_get_tile (tiling, i, &tile);
+      g_autoptr (UsamEmbedding) embedding = usam_embedding_cache_dup_tile (cache, slice, i, cancellable, NULL, NULL,
+                                                                         error);
+      if (!embedding
+          || !decode_points (model, embedding, &tile, maps->width, maps->height, (const float *) bucket->data,
+                             bucket->len / 2, params, masks, cancellable, error))
         return NULL;
-      guint n_masks = usam_prediction_get_n_masks (prediction);
-      guint lr = usam_prediction_get_low_res_size (prediction);
-      if (!upscale)
-        upscale = usam_upscale_new (lr, usam_model_get_input_size (model), shape.input_width, shape.input_height,
-                                    maps->width, maps->height);
-      for (guint k = 0; k < n; k++)
-        {
-          const float *iou = usam_prediction_get_iou (prediction, k);
-          /* micro-sam's reduce_multimasking: the mask of highest predicted IoU. */
-          guint best = 0;
-          for (guint m = 1; m < n_masks; m++)
-            if (iou[m] > iou[best])
-              best = m;
-          usam_upscale_run (upscale, usam_prediction_get_low_res_logits (prediction, k) + (gsize) best * lr * lr,
-                            logits);
-          float stability = usam_mask_stability_score (logits, plane, 0.0f, 1.0f);
-          usam_mask_set_add_logits (masks, logits, 0.0f, iou[best], stability, points + 2 * (gsize) (start + k));
-        }
     }
   return g_steal_pointer (&masks);
 }
@@ -239,6 +326,16 @@ usam_apg_generate (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps
                    GCancellable *cancellable, GError **error)
 {
   UsamMaskSet *masks = usam_apg_decode (model, embedding, maps, params, cancellable, error);
+  if (masks)
+    usam_apg_select (masks, params);
+  return masks;
+}
+
+UsamMaskSet *
+usam_apg_generate_tiled (UsamModel *model, UsamEmbeddingCache *cache, guint slice, const UsamAisMaps *maps,
+                         const UsamApgParams *params, GCancellable *cancellable, GError **error)
+{
+  UsamMaskSet *masks = usam_apg_decode_tiled (model, cache, slice, maps, params, cancellable, error);
   if (masks)
     usam_apg_select (masks, params);
   return masks;

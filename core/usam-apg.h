@@ -42,6 +42,15 @@ gboolean usam_apg_point_prompts (const UsamAisMaps *maps, const UsamApgParams *p
 /* Prompts, decoding and NMS: the masks that will be painted. */
 UsamMaskSet *usam_apg_generate (UsamModel *model, UsamEmbedding *embedding, const UsamAisMaps *maps,
                                 const UsamApgParams *params, GCancellable *cancellable, GError **error);
+/* The same on tiled embeddings, with @maps of the whole plane (from
+ * usam_ais_maps_predict_tiled()): each seed is decoded on the tile that
+ * holds it, its mask pasted back in image coordinates. */
+UsamMaskSet *usam_apg_generate_tiled (UsamModel *model, UsamEmbeddingCache *cache, guint slice,
+                                      const UsamAisMaps *maps, const UsamApgParams *params,
+                                      GCancellable *cancellable, GError **error);
+UsamMaskSet *usam_apg_decode_tiled (UsamModel *model, UsamEmbeddingCache *cache, guint slice,
+                                    const UsamAisMaps *maps, const UsamApgParams *params,
+                                    GCancellable *cancellable, GError **error);
 
 /* usam_apg_generate() in two steps: the prompts decoded, one mask each in
  * the order of the prompts (min_size and nms_thresh unused); then, in

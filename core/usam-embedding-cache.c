@@ -9,6 +9,7 @@
 #include "usam-h5.h"
 #include "usam-model-private.h"
 #include "usam-project.h"
+#include "usam-tiling.h"
 
 #define FORMAT_NAME "usam-embedding-cache"
 
@@ -49,10 +50,16 @@ struct _UsamEmbeddingCache
   UsamNormalize normalize;
   Signature sig;
   guint n_slices, channels, side;
+  /* A unit is one tile of one slice, unit = slice × n_tiles + tile; an
+   * untiled cache has one tile, the whole plane. */
+  UsamTiling tiling;
+  guint n_tiles, n_units;
+  UsamTile *tiles;
+  gint64 *tile_input; /* each tile's resized (h, w) inside the model's input, 2 per tile */
 
   /* under cache_lock */
   hid_t file, features, complete; /* H5I_INVALID_HID until the file is opened or created */
-  guint8 *state;                  /* SliceState per slice */
+  guint8 *state;                  /* SliceState per unit */
   char *reset_reason;
   guint n_computed, n_repaired;
 };
@@ -81,6 +88,8 @@ usam_embedding_cache_finalize (GObject *object)
   g_free ((gpointer) self->sig.pixel_hash);
   g_free ((gpointer) self->sig.model_hash);
   g_free (self->state);
+  g_free (self->tiles);
+  g_free (self->tile_input);
   g_free (self->reset_reason);
   G_OBJECT_CLASS (usam_embedding_cache_parent_class)->finalize (object);
 }
@@ -113,18 +122,29 @@ make_signature (UsamEmbeddingCache *self, const UsamEmbeddingCacheOptions *o, GE
   s->halo[0] = o->halo_height;
   s->halo[1] = o->halo_width;
   int w = (int) usam_image_get_width (self->image), h = (int) usam_image_get_height (self->image);
-  int iw = 0, ih = 0;
-  usam_sam_status status
-      = usam_sam_resize_longest_side (NULL, w, h, (int) usam_model_get_input_size (self->model), NULL, &iw, &ih);
-  if (status != USAM_SAM_STATUS_OK)
+  self->tiling = (UsamTiling) { (guint) w, (guint) h, o->tile_width, o->tile_height, o->halo_width, o->halo_height };
+  self->n_tiles = usam_tiling_get_n_tiles (&self->tiling);
+  self->tiles = g_new (UsamTile, self->n_tiles);
+  self->tile_input = g_new (gint64, 2 * self->n_tiles);
+  for (guint i = 0; i < self->n_tiles; i++)
     {
-      usam_set_error_from_sam (error, status);
-      return FALSE;
+      usam_tiling_get_tile (&self->tiling, i, &self->tiles[i]);
+      int iw = 0, ih = 0;
+      usam_sam_status status
+          = usam_sam_resize_longest_side (NULL, (int) self->tiles[i].outer.width, (int) self->tiles[i].outer.height,
+                                          (int) usam_model_get_input_size (self->model), NULL, &iw, &ih);
+      if (status != USAM_SAM_STATUS_OK)
+        {
+          usam_set_error_from_sam (error, status);
+          return FALSE;
+        }
+      self->tile_input[2 * i] = ih;
+      self->tile_input[2 * i + 1] = iw;
     }
   s->original_size[0] = h;
   s->original_size[1] = w;
-  s->input_size[0] = ih;
-  s->input_size[1] = iw;
+  s->input_size[0] = self->tile_input[0];
+  s->input_size[1] = self->tile_input[1];
   usam_sam_model_info info;
   usam_sam_model_get_info (usam_model_get_sam (self->model), &info);
   self->channels = (guint) info.embedding_channels;
@@ -217,7 +237,7 @@ start_over (UsamEmbeddingCache *self, const char *why)
   g_free (self->reset_reason);
   self->reset_reason = g_strdup_printf ("%s: %s; the embeddings are computed again", self->path, why);
   close_file (self);
-  for (guint i = 0; i < self->n_slices; i++)
+  for (guint i = 0; i < self->n_units; i++)
     if (self->state[i] != SLICE_COMPUTING)
       self->state[i] = SLICE_MISSING;
 }
@@ -237,8 +257,8 @@ shape_is (hid_t dset, int rank, const hsize_t *want)
 static char *
 open_datasets (UsamEmbeddingCache *self)
 {
-  const hsize_t fdims[4] = { self->n_slices, self->channels, self->side, self->side };
-  const hsize_t cdims[1] = { self->n_slices };
+  const hsize_t fdims[4] = { self->n_units, self->channels, self->side, self->side };
+  const hsize_t cdims[1] = { self->n_units };
   if (!usam_h5_exists (self->file, "/features") || !usam_h5_exists (self->file, "/complete"))
     return g_strdup ("is damaged ('/features' or '/complete' is missing)");
   self->features = H5Dopen2 (self->file, "/features", H5P_DEFAULT);
@@ -246,7 +266,7 @@ open_datasets (UsamEmbeddingCache *self)
   if (self->features < 0 || self->complete < 0)
     return g_strdup ("is damaged ('/features' or '/complete' cannot be opened)");
   if (!shape_is (self->features, 4, fdims) || !shape_is (self->complete, 1, cdims))
-    return g_strdup_printf ("holds embeddings of another shape than %u × %u × %u × %u", self->n_slices,
+    return g_strdup_printf ("holds embeddings of another shape than %u × %u × %u × %u", self->n_units,
                             self->channels, self->side, self->side);
   return NULL;
 }
@@ -273,7 +293,7 @@ load_existing (UsamEmbeddingCache *self)
   g_autofree guint8 *flags = NULL;
   if (!why)
     {
-      const hsize_t dims[1] = { self->n_slices };
+      const hsize_t dims[1] = { self->n_units };
       flags = usam_h5_read_shaped (self->file, "/complete", H5T_NATIVE_UINT8, 1, dims, NULL);
       if (!flags)
         why = g_strdup ("is damaged ('/complete' cannot be read)");
@@ -283,7 +303,7 @@ load_existing (UsamEmbeddingCache *self)
       start_over (self, why);
       return;
     }
-  for (guint i = 0; i < self->n_slices; i++)
+  for (guint i = 0; i < self->n_units; i++)
     self->state[i] = flags[i] == 1 ? SLICE_COMPLETE : SLICE_MISSING;
 }
 
@@ -299,7 +319,7 @@ static gboolean
 fill_new_file (UsamEmbeddingCache *self, hid_t file, GError **error)
 {
   g_autofree char *name = usam_h5_dup_file_name (file);
-  const hsize_t dims[4] = { self->n_slices, self->channels, self->side, self->side };
+  const hsize_t dims[4] = { self->n_units, self->channels, self->side, self->side };
   const hsize_t chunk[4] = { 1, self->channels, self->side, self->side };
   g_auto (UsamH5Space) space = H5Screate_simple (4, dims, NULL);
   g_auto (UsamH5Plist) dcpl = H5Pcreate (H5P_DATASET_CREATE);
@@ -317,8 +337,8 @@ fill_new_file (UsamEmbeddingCache *self, hid_t file, GError **error)
       g_set_error (error, USAM_ERROR, USAM_ERROR_IO, "%s: cannot create '/features'", name);
       return FALSE;
     }
-  g_autofree guint8 *zeros = g_malloc0 (MAX (self->n_slices, 1u));
-  const hsize_t cdims[1] = { self->n_slices };
+  g_autofree guint8 *zeros = g_malloc0 (MAX (self->n_units, 1u));
+  const hsize_t cdims[1] = { self->n_units };
   return write_size_attrs (&self->sig, features, error) && write_size_attrs (&self->sig, file, error)
          && write_signature (&self->sig, file, error)
          && usam_h5_write (file, "/complete", H5T_NATIVE_UINT8, 1, cdims, zeros, FALSE, error);
@@ -330,7 +350,7 @@ static gboolean
 create_file (UsamEmbeddingCache *self, GError **error)
 {
   close_file (self);
-  for (guint i = 0; i < self->n_slices; i++)
+  for (guint i = 0; i < self->n_units; i++)
     if (self->state[i] != SLICE_COMPUTING)
       self->state[i] = SLICE_MISSING;
   g_autoptr (UsamH5Output) out = usam_h5_output_new (self->path, error);
@@ -392,8 +412,9 @@ store_slice (UsamEmbeddingCache *self, guint slice, UsamEmbedding *embedding, GE
 {
   UsamEmbeddingShape shape;
   usam_embedding_get_shape (embedding, &shape);
+  const gint64 *input = self->tile_input + 2 * (slice % self->n_tiles);
   if (shape.channels != self->channels || shape.height != self->side || shape.width != self->side
-      || shape.input_height != self->sig.input_size[0] || shape.input_width != self->sig.input_size[1])
+      || shape.input_height != input[0] || shape.input_width != input[1])
     {
       g_set_error (error, USAM_ERROR, USAM_ERROR_FAILED, "%s: the model made an embedding of an unexpected shape",
                    self->path);
@@ -424,14 +445,10 @@ read_slice (UsamEmbeddingCache *self, guint slice)
   if (!features || space < 0 || mem < 0
       || H5Dread (self->features, H5T_NATIVE_FLOAT, mem, space, H5P_DEFAULT, features) < 0)
     return NULL;
+  const UsamTile *tile = &self->tiles[slice % self->n_tiles];
+  const gint64 *input = self->tile_input + 2 * (slice % self->n_tiles);
   UsamEmbeddingShape shape = {
-    self->channels,
-    self->side,
-    self->side,
-    (guint) self->sig.original_size[0],
-    (guint) self->sig.original_size[1],
-    (guint) self->sig.input_size[0],
-    (guint) self->sig.input_size[1],
+    self->channels, self->side, self->side, tile->outer.height, tile->outer.width, (guint) input[0], (guint) input[1],
   };
   return usam_embedding_new (self->model, features, &shape, NULL);
 }
@@ -447,9 +464,17 @@ usam_embedding_cache_open (const char *path, UsamModel *model, UsamImage *image,
   g_return_val_if_fail (USAM_IS_IMAGE (image), NULL);
   const UsamEmbeddingCacheOptions defaults = { 0 };
   const UsamEmbeddingCacheOptions *o = options ? options : &defaults;
-  if (o->tile_width || o->tile_height || o->halo_width || o->halo_height)
+  if ((o->halo_width || o->halo_height) && !(o->tile_width && o->tile_height))
     {
-      g_set_error (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED, "%s: tiled embeddings are not implemented yet", path);
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "%s: a halo needs a tile shape", path);
+      return NULL;
+    }
+  if ((o->tile_width && (!o->tile_height || 2 * o->halo_width >= o->tile_width))
+      || (o->tile_height && (!o->tile_width || 2 * o->halo_height >= o->tile_height)))
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                   "%s: tiles of %u × %u with a halo of %u × %u: the halo must be under half the tile", path,
+                   o->tile_width, o->tile_height, o->halo_width, o->halo_height);
       return NULL;
     }
   g_autoptr (UsamEmbeddingCache) self = g_object_new (USAM_TYPE_EMBEDDING_CACHE, NULL);
@@ -458,9 +483,10 @@ usam_embedding_cache_open (const char *path, UsamModel *model, UsamImage *image,
   self->image = g_object_ref (image);
   self->normalize = o->normalize;
   self->n_slices = usam_image_get_depth (image) * usam_image_get_frames (image);
-  self->state = g_new0 (guint8, self->n_slices);
   if (!make_signature (self, o, error))
     return NULL;
+  self->n_units = self->n_slices * self->n_tiles;
+  self->state = g_new0 (guint8, self->n_units);
   lock ();
   load_existing (self);
   g_mutex_unlock (&cache_lock);
@@ -527,12 +553,15 @@ usam_embedding_cache_has_slice (UsamEmbeddingCache *self, guint slice)
   g_return_val_if_fail (USAM_IS_EMBEDDING_CACHE (self), FALSE);
   g_return_val_if_fail (slice < self->n_slices, FALSE);
   lock ();
-  gboolean has = self->state[slice] == SLICE_COMPLETE;
+  gboolean has = TRUE;
+  for (guint i = 0; i < self->n_tiles; i++)
+    has = has && self->state[slice * self->n_tiles + i] == SLICE_COMPLETE;
   g_mutex_unlock (&cache_lock);
   return has;
 }
 
-/* Makes @slice complete on disk; *@out, when asked for, gets its embedding. */
+/* Makes unit @slice (a tile of a slice) complete on disk; *@out, when asked
+ * for, gets its embedding. */
 static gboolean
 ensure_slice (UsamEmbeddingCache *self, guint slice, UsamEmbedding **out, GCancellable *cancellable,
               UsamProgressFunc progress, gpointer progress_data, GError **error)
@@ -566,9 +595,23 @@ ensure_slice (UsamEmbeddingCache *self, guint slice, UsamEmbedding **out, GCance
   self->state[slice] = SLICE_COMPUTING;
   g_mutex_unlock (&cache_lock);
 
-  guint depth = usam_image_get_depth (self->image);
-  g_autoptr (UsamEmbedding) embedding = usam_model_encode (self->model, self->image, slice / depth, slice % depth,
-                                                           self->normalize, cancellable, progress, progress_data, error);
+  guint depth = usam_image_get_depth (self->image), plane = slice / self->n_tiles;
+  g_autoptr (UsamEmbedding) embedding = NULL;
+  if (self->n_tiles == 1)
+    embedding = usam_model_encode (self->model, self->image, plane / depth, plane % depth, self->normalize, cancellable,
+                                   progress, progress_data, error);
+  else
+    {
+      /* Each tile normalised and encoded on its own, as μSAM does. */
+      const UsamRect *r = &self->tiles[slice % self->n_tiles].outer;
+      g_autoptr (UsamImage) region
+          = usam_image_dup_region (self->image, plane / depth, plane % depth, r->x, r->y, r->width, r->height);
+      embedding = region ? usam_model_encode (self->model, region, 0, 0, self->normalize, cancellable, progress,
+                                              progress_data, error)
+                         : NULL;
+      if (!region)
+        g_set_error (error, USAM_ERROR, USAM_ERROR_FAILED, "out of memory for a tile of %s", self->path);
+    }
 
   lock ();
   gboolean ok = embedding && store_slice (self, slice, embedding, error);
@@ -583,18 +626,48 @@ ensure_slice (UsamEmbeddingCache *self, guint slice, UsamEmbedding **out, GCance
 }
 
 UsamEmbedding *
+usam_embedding_cache_dup_tile (UsamEmbeddingCache *self, guint slice, guint tile, GCancellable *cancellable,
+                               UsamProgressFunc progress, gpointer progress_data, GError **error)
+{
+  g_return_val_if_fail (USAM_IS_EMBEDDING_CACHE (self), NULL);
+  if (slice >= self->n_slices || tile >= self->n_tiles)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "%s: has no tile %u of slice %u (%u × %u)",
+                   self->path, tile, slice, self->n_slices, self->n_tiles);
+      return NULL;
+    }
+  UsamEmbedding *embedding = NULL;
+  return ensure_slice (self, slice * self->n_tiles + tile, &embedding, cancellable, progress, progress_data, error)
+             ? embedding
+             : NULL;
+}
+
+UsamEmbedding *
 usam_embedding_cache_dup_slice (UsamEmbeddingCache *self, guint slice, GCancellable *cancellable,
                                 UsamProgressFunc progress, gpointer progress_data, GError **error)
 {
   g_return_val_if_fail (USAM_IS_EMBEDDING_CACHE (self), NULL);
-  if (slice >= self->n_slices)
+  if (self->n_tiles > 1)
     {
-      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "%s: has no slice %u (of %u)", self->path, slice,
-                   self->n_slices);
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                   "%s: holds tiled embeddings (%u tiles a slice), not one per slice", self->path, self->n_tiles);
       return NULL;
     }
-  UsamEmbedding *embedding = NULL;
-  return ensure_slice (self, slice, &embedding, cancellable, progress, progress_data, error) ? embedding : NULL;
+  return usam_embedding_cache_dup_tile (self, slice, 0, cancellable, progress, progress_data, error);
+}
+
+guint
+usam_embedding_cache_get_n_tiles (UsamEmbeddingCache *self)
+{
+  g_return_val_if_fail (USAM_IS_EMBEDDING_CACHE (self), 0);
+  return self->n_tiles;
+}
+
+const UsamTiling *
+usam_embedding_cache_get_tiling (UsamEmbeddingCache *self)
+{
+  g_return_val_if_fail (USAM_IS_EMBEDDING_CACHE (self), NULL);
+  return &self->tiling;
 }
 
 /* Progress within one slice, as a share of the whole run. */
@@ -639,9 +712,13 @@ usam_embedding_cache_precompute (UsamEmbeddingCache *self, guint first, guint la
     {
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      RunProgress p = { progress, progress_data, i, n };
-      if (!ensure_slice (self, order[i], NULL, cancellable, progress ? run_progress : NULL, &p, error))
-        return FALSE;
+      for (guint tile = 0; tile < self->n_tiles; tile++)
+        {
+          RunProgress p = { progress, progress_data, i * self->n_tiles + tile, n * self->n_tiles };
+          if (!ensure_slice (self, order[i] * self->n_tiles + tile, NULL, cancellable,
+                             progress ? run_progress : NULL, &p, error))
+            return FALSE;
+        }
       if (progress)
         progress ((double) (i + 1) / n, progress_data);
     }

@@ -1,11 +1,14 @@
 /* usam-embedding-cache.h — the embeddings of an image or a volume, on disk.
  *
- * One HDF5 file per image, one embedding per slice. Slices run over Z and
- * then T: plane (t, z) is slice t × depth + z, so a 2D image has one slice
- * and a volume one per Z plane. The file holds
+ * One HDF5 file per image, one embedding per slice, or per tile of each
+ * slice when tiled (usam-tiling.h: each tile with its halo encoded on its
+ * own). Slices run over Z and then T: plane (t, z) is slice t × depth + z,
+ * so a 2D image has one slice and a volume one per Z plane. The file holds
  *
- *   /features  float32 (S, C, h, w), one chunk per slice, Fletcher-32 checked
- *   /complete  uint8 (S), 1 once slice s is written — always after its features
+ *   /features  float32 (S × T, C, h, w), one chunk per tile of a slice (T
+ *              tiles, 1 untiled), Fletcher-32 checked
+ *   /complete  uint8 (S × T), 1 once that tile is written — always after its
+ *              features
  *
  * and, as attributes of the root group, a signature: the pixel hash, the
  * model's encoder hash and type, the precision, the normalisation, the tile
@@ -26,6 +29,7 @@
 
 #include "usam-image.h"
 #include "usam-model.h"
+#include "usam-tiling.h"
 
 G_BEGIN_DECLS
 
@@ -34,8 +38,8 @@ G_BEGIN_DECLS
 /* All zero is the default: min–max normalisation, untiled. */
 typedef struct {
   UsamNormalize normalize;
-  guint tile_width, tile_height; /* 0: untiled, the only mode so far */
-  guint halo_width, halo_height;
+  guint tile_width, tile_height; /* 0: untiled */
+  guint halo_width, halo_height; /* each under half the tile */
   const char *image_hash; /* usam_image_dup_content_hash() when the caller has it; NULL: computed */
 } UsamEmbeddingCacheOptions;
 
@@ -44,8 +48,7 @@ G_DECLARE_FINAL_TYPE (UsamEmbeddingCache, usam_embedding_cache, USAM, EMBEDDING_
 
 /* Validates the file at @path against @model, @image and @options (NULL:
  * defaults). A missing file is created on the first write, a mismatched or
- * damaged one replaced then. Fails only for bad arguments: tiling is not
- * implemented yet. */
+ * damaged one replaced then. Fails only for bad arguments. */
 UsamEmbeddingCache *usam_embedding_cache_open (const char *path, UsamModel *model, UsamImage *image,
                                                const UsamEmbeddingCacheOptions *options, GError **error);
 
@@ -61,7 +64,10 @@ char *usam_embedding_cache_dup_reset_reason (UsamEmbeddingCache *self);
 guint usam_embedding_cache_get_n_computed (UsamEmbeddingCache *self);
 guint usam_embedding_cache_get_n_repaired (UsamEmbeddingCache *self);
 
-/* Whether @slice is complete on disk. */
+guint usam_embedding_cache_get_n_tiles (UsamEmbeddingCache *self);
+const UsamTiling *usam_embedding_cache_get_tiling (UsamEmbeddingCache *self);
+
+/* Whether every tile of @slice is complete on disk. */
 gboolean usam_embedding_cache_has_slice (UsamEmbeddingCache *self, guint slice);
 
 /* The embedding of @slice: read when complete on disk, else encoded, written
@@ -70,6 +76,12 @@ gboolean usam_embedding_cache_has_slice (UsamEmbeddingCache *self, guint slice);
  * would encode forever. */
 UsamEmbedding *usam_embedding_cache_dup_slice (UsamEmbeddingCache *self, guint slice, GCancellable *cancellable,
                                                UsamProgressFunc progress, gpointer progress_data, GError **error);
+/* The same for tile @tile of @slice (usam_tiling_get_tile() says where it
+ * is); its embedding's original size is the tile's outer box. An untiled
+ * cache has tile 0 only, and dup_slice() fails on a tiled one. */
+UsamEmbedding *usam_embedding_cache_dup_tile (UsamEmbeddingCache *self, guint slice, guint tile,
+                                              GCancellable *cancellable, UsamProgressFunc progress,
+                                              gpointer progress_data, GError **error);
 
 /* Encodes the missing slices of [@first, @last], from @center outwards
  * (@center = @first: in order). @progress runs in the calling thread; slices

@@ -126,8 +126,8 @@ usam_embedding_load (UsamModel *model, const char *path, GError **error)
   if (rank != 4 || dims[0] != 1)
     {
       g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_DATA,
-                   "%s: '/features' is not one embedding of shape (1, C, H, W); tiled or volume caches need "
-                   "'usam segment' or the annotator",
+                   "%s: '/features' is not one embedding of shape (1, C, H, W); a file of tiles is read by usam "
+                   "segment and usam predict given the --tile and --halo it was made with, a volume's by the annotator",
                    path);
       return NULL;
     }

@@ -712,6 +712,27 @@ usam_image_get_value (UsamImage *self, guint t, guint z, guint y, guint x, guint
 }
 
 UsamImage *
+usam_image_dup_region (UsamImage *self, guint t, guint z, guint x, guint y, guint width, guint height)
+{
+  g_return_val_if_fail (USAM_IS_IMAGE (self), NULL);
+  g_return_val_if_fail (t < self->frames && z < self->depth, NULL);
+  g_return_val_if_fail (width > 0 && height > 0 && x + width <= self->width && y + height <= self->height, NULL);
+  g_autoptr (GError) error = NULL;
+  UsamImage *region = usam_image_new (self->type, width, height, self->channels, 1, 1, &error);
+  if (!region)
+    {
+      g_warning ("%s", error->message);
+      return NULL;
+    }
+  gsize pixel = usam_pixel_type_get_size (self->type) * self->channels;
+  const guint8 *src = usam_image_get_plane (self, t, z);
+  for (guint row = 0; row < height; row++)
+    memcpy ((guint8 *) region->data + (gsize) row * width * pixel,
+            src + ((gsize) (y + row) * self->width + x) * pixel, (gsize) width * pixel);
+  return region;
+}
+
+UsamImage *
 usam_image_dup_plane (UsamImage *self, guint t, guint z)
 {
   g_return_val_if_fail (USAM_IS_IMAGE (self), NULL);

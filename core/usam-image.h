@@ -72,5 +72,7 @@ double usam_image_get_value (UsamImage *self, guint t, guint z, guint y, guint x
 
 /* A new 2D image holding plane (@t, @z). */
 UsamImage *usam_image_dup_plane (UsamImage *self, guint t, guint z);
+/* A copy of the box (@x, @y, @width, @height) of plane (@t, @z), as a 2D image. */
+UsamImage *usam_image_dup_region (UsamImage *self, guint t, guint z, guint x, guint y, guint width, guint height);
 
 G_END_DECLS

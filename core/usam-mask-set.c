@@ -256,6 +256,34 @@ usam_mask_set_filter (UsamMaskSet *self, const gboolean *keep)
   keep_in_order (self, order, n);
 }
 
+void
+usam_mask_set_take_translated (UsamMaskSet *self, UsamMaskSet *src, guint x, guint y)
+{
+  g_return_if_fail (self != NULL && src != NULL && src != self);
+  g_return_if_fail (x + src->width <= self->width && y + src->height <= self->height);
+  for (guint i = 0; i < src->entries->len; i++)
+    {
+      Entry e = g_array_index (src->entries, Entry, i);
+      if (e.bits)
+        {
+          e.x0 += x;
+          e.x1 += x;
+          e.y0 += y;
+          e.y1 += y;
+        }
+      if (e.has_point)
+        {
+          e.point[0] += (float) x;
+          e.point[1] += (float) y;
+        }
+      g_array_append_val (self->entries, e);
+    }
+  /* The masks' bits now belong to @self. */
+  g_array_set_clear_func (src->entries, NULL);
+  g_array_set_size (src->entries, 0);
+  g_array_set_clear_func (src->entries, entry_clear);
+}
+
 typedef struct
 {
   float score;

@@ -57,6 +57,10 @@ gboolean usam_mask_set_get_point (UsamMaskSet *self, guint i, float point[2]);
 /* Writes mask @i at full size (0/1) into @out (width × height bytes). */
 void usam_mask_set_get_mask (UsamMaskSet *self, guint i, guint8 *out);
 
+/* Moves the masks of @src, made on the box of this set's image whose
+ * top-left corner is (@x, @y), to the end of @self in image coordinates
+ * (boxes and points too); @src is left empty. */
+void usam_mask_set_take_translated (UsamMaskSet *self, UsamMaskSet *src, guint x, guint y);
 /* Keeps the masks whose @keep is TRUE, in their order. */
 void usam_mask_set_filter (UsamMaskSet *self, const gboolean *keep);
 

@@ -16,36 +16,6 @@
 #define SIDE 16
 #define N_FEATURES (256 * SIDE * SIDE)
 
-static UsamModel *
-small_model (guint64 seed)
-{
-  UsamArchitecture arch;
-  g_autoptr (GError) error = NULL;
-  ck_assert (usam_architecture_from_preset ("tiny", &arch, &error));
-  arch.img_size = 256;
-  UsamModel *model = usam_model_new_from_architecture (&arch, seed, USAM_PRECISION_FP32, &error);
-  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
-  ck_assert_uint_eq (usam_model_get_embedding_size (model), SIDE);
-  return model;
-}
-
-/* A 40 × 32 8-bit volume of @depth noisy slices, each different. */
-static UsamImage *
-small_volume (guint depth, guint32 seed)
-{
-  g_autoptr (GError) error = NULL;
-  UsamImage *image = usam_image_new (USAM_PIXEL_TYPE_U8, 40, 32, 1, depth, 1, &error);
-  ck_assert_msg (image != NULL, "%s", error ? error->message : "");
-  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  for (guint z = 0; z < depth; z++)
-    {
-      guint8 *p = usam_image_get_plane_mutable (image, 0, z);
-      for (guint i = 0; i < 40 * 32; i++)
-        p[i] = (guint8) g_rand_int_range (rand, 0, 256);
-    }
-  return image;
-}
-
 static char *
 tmp_path (const char *name)
 {
@@ -137,8 +107,8 @@ poke_attr (const char *path, const char *attr, gint64 a, gint64 b)
 
 START_TEST (test_computed_once_then_read_back)
 {
-  g_autoptr (UsamModel) model = small_model (1);
-  g_autoptr (UsamImage) image = small_volume (3, 7);
+  g_autoptr (UsamModel) model = usam_test_small_model (1);
+  g_autoptr (UsamImage) image = usam_test_noise_volume (3, 7);
   g_autofree char *path = tmp_path ("once.h5");
   g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
   ck_assert (!usam_embedding_cache_was_reset (cache));
@@ -194,15 +164,15 @@ END_TEST
 
 START_TEST (test_changed_inputs_reset)
 {
-  g_autoptr (UsamModel) model = small_model (1);
-  g_autoptr (UsamImage) image = small_volume (2, 7);
+  g_autoptr (UsamModel) model = usam_test_small_model (1);
+  g_autoptr (UsamImage) image = usam_test_noise_volume (2, 7);
   g_autofree char *path = tmp_path ("changed.h5");
   g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
   g_autoptr (UsamEmbedding) original = dup_slice (cache, 0);
   g_clear_object (&cache);
 
   /* One pixel of another slice. */
-  g_autoptr (UsamImage) edited = small_volume (2, 7);
+  g_autoptr (UsamImage) edited = usam_test_noise_volume (2, 7);
   guint8 *p = usam_image_get_plane_mutable (edited, 0, 1);
   p[100] ^= 1;
   cache = open_cache (path, model, edited, NULL);
@@ -218,7 +188,7 @@ START_TEST (test_changed_inputs_reset)
   g_clear_object (&cache);
 
   /* Another model. */
-  g_autoptr (UsamModel) other = small_model (2);
+  g_autoptr (UsamModel) other = usam_test_small_model (2);
   cache = open_cache (path, other, edited, NULL);
   assert_reset (cache, "another model");
   g_autoptr (UsamEmbedding) by_other = dup_slice (cache, 0);
@@ -233,8 +203,7 @@ START_TEST (test_changed_inputs_reset)
   assert_reset (cache, "normalisation");
   g_clear_object (&cache);
 
-  /* A file written with tiles, or another halo (simulated: tiling is not
-   * implemented, so such a file can only come from elsewhere). */
+  /* A file written with tiles, or another halo. */
   cache = open_cache (path, other, edited, NULL);
   ck_assert (!usam_embedding_cache_was_reset (cache));
   g_clear_object (&cache);
@@ -250,17 +219,23 @@ START_TEST (test_changed_inputs_reset)
   assert_reset (cache, "halo");
   g_clear_object (&cache);
 
-  UsamEmbeddingCacheOptions tiled = { .tile_width = 512, .tile_height = 512 };
+  UsamEmbeddingCacheOptions tiled = { .tile_width = 16, .tile_height = 16, .halo_width = 4, .halo_height = 4 };
+  cache = open_cache (path, other, edited, &tiled);
+  assert_reset (cache, "tile shape");
+  g_clear_object (&cache);
+
+  /* A halo of half a tile or more would encode the neighbours whole. */
+  UsamEmbeddingCacheOptions bad = { .tile_width = 16, .tile_height = 16, .halo_width = 8, .halo_height = 2 };
   g_autoptr (GError) error = NULL;
-  ck_assert (!usam_embedding_cache_open (path, other, edited, &tiled, &error));
-  ck_assert (g_error_matches (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED));
+  ck_assert (!usam_embedding_cache_open (path, other, edited, &bad, &error));
+  ck_assert (g_error_matches (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT));
 }
 END_TEST
 
 START_TEST (test_damaged_files_recomputed)
 {
-  g_autoptr (UsamModel) model = small_model (1);
-  g_autoptr (UsamImage) image = small_volume (2, 7);
+  g_autoptr (UsamModel) model = usam_test_small_model (1);
+  g_autoptr (UsamImage) image = usam_test_noise_volume (2, 7);
   g_autoptr (UsamEmbedding) expected = encode (model, image, 0);
   g_autofree char *path = tmp_path ("damaged.h5");
 
@@ -324,8 +299,8 @@ END_TEST
 
 START_TEST (test_incomplete_slice_recomputed)
 {
-  g_autoptr (UsamModel) model = small_model (1);
-  g_autoptr (UsamImage) image = small_volume (3, 9);
+  g_autoptr (UsamModel) model = usam_test_small_model (1);
+  g_autoptr (UsamImage) image = usam_test_noise_volume (3, 9);
   g_autofree char *path = tmp_path ("incomplete.h5");
   g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
   g_autoptr (UsamEmbedding) e0 = dup_slice (cache, 0);
@@ -354,7 +329,7 @@ START_TEST (test_incomplete_slice_recomputed)
   g_clear_object (&cache);
 
   /* usam_embedding_load() reads a 2D cache, but not before its flag is set. */
-  g_autoptr (UsamImage) flat = small_volume (1, 9);
+  g_autoptr (UsamImage) flat = usam_test_noise_volume (1, 9);
   g_autofree char *flat_path = tmp_path ("flat.h5");
   cache = open_cache (flat_path, model, flat, NULL);
   g_autoptr (UsamEmbedding) e = dup_slice (cache, 0);
@@ -414,8 +389,8 @@ run_async (UsamEmbeddingCache *cache, guint first, guint last, guint center, Asy
 
 START_TEST (test_precompute_async)
 {
-  g_autoptr (UsamModel) model = small_model (1);
-  g_autoptr (UsamImage) image = small_volume (5, 11);
+  g_autoptr (UsamModel) model = usam_test_small_model (1);
+  g_autoptr (UsamImage) image = usam_test_noise_volume (5, 11);
   g_autofree char *path = tmp_path ("ahead.h5");
   g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
   g_autoptr (UsamEmbedding) middle = dup_slice (cache, 2);
@@ -465,7 +440,7 @@ START_TEST (test_precompute_async)
   g_clear_object (&cache);
 
   /* Cancelled from the main loop while the worker runs. */
-  g_autoptr (UsamImage) deep = small_volume (12, 5);
+  g_autoptr (UsamImage) deep = usam_test_noise_volume (12, 5);
   g_autofree char *path3 = tmp_path ("cancelled-async.h5");
   cache = open_cache (path3, model, deep, NULL);
   g_autoptr (GCancellable) stop = g_cancellable_new ();
@@ -481,33 +456,15 @@ START_TEST (test_precompute_async)
 }
 END_TEST
 
-static int
-run_usam (const char *const *args, char **err)
-{
-  g_autofree char *exe = usam_test_build_path ("app/usam");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, exe);
-  for (int i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  int wait_status = 0;
-  g_autoptr (GError) error = NULL;
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, err,
-                               &wait_status, &error),
-                 "cannot run %s: %s", exe, error ? error->message : "");
-  ck_assert_msg (WIFEXITED (wait_status), "usam did not exit normally (crash?): %s", *err);
-  return WEXITSTATUS (wait_status);
-}
-
 START_TEST (test_cli_embed_volume)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (UsamModel) random = small_model (3);
+  g_autoptr (UsamModel) random = usam_test_small_model (3);
   g_autofree char *ckpt = tmp_path ("small.pt");
   ck_assert_msg (usam_model_save (random, ckpt, FALSE, &error), "%s", error ? error->message : "");
   g_autoptr (UsamModel) model = usam_model_new_from_file (ckpt, USAM_PRECISION_FP32, &error);
   ck_assert_msg (model != NULL, "%s", error ? error->message : "");
-  g_autoptr (UsamImage) volume = small_volume (3, 13);
+  g_autoptr (UsamImage) volume = usam_test_noise_volume (3, 13);
   g_autofree char *image = tmp_path ("volume.tif");
   ck_assert_msg (usam_image_save_tiff (volume, image, &error), "%s", error ? error->message : "");
   g_autoptr (UsamImage) reloaded = usam_image_load (image, &error);
@@ -518,7 +475,7 @@ START_TEST (test_cli_embed_volume)
   ck_assert (g_file_set_contents (out, "stale", -1, NULL));
   const char *args[] = { "embed", "--volume", "--model", ckpt, "--image", image, "--out", out, NULL };
   g_autofree char *err = NULL;
-  int status = run_usam (args, &err);
+  int status = usam_test_run_usam (args, &err);
   ck_assert_msg (status == 0, "exit %d: %s", status, err);
   ck_assert_msg (strstr (err, "not an HDF5 file"), "stderr: %s", err);
   ck_assert_msg (strstr (err, "embedding slices: 100 %"), "stderr: %s", err);
@@ -547,7 +504,7 @@ START_TEST (test_cli_embed_volume)
 
   /* A second run reuses the file: no reset reported. */
   g_clear_pointer (&err, g_free);
-  status = run_usam (args, &err);
+  status = usam_test_run_usam (args, &err);
   ck_assert_msg (status == 0, "exit %d: %s", status, err);
   ck_assert_msg (!strstr (err, "computed again"), "stderr: %s", err);
 
@@ -558,7 +515,7 @@ START_TEST (test_cli_embed_volume)
   g_autofree char *never = tmp_path ("never.h5");
   const char *bad[] = { "embed", "--volume", "--model", ckpt, "--image", series_path, "--out", never, NULL };
   g_clear_pointer (&err, g_free);
-  ck_assert_int_eq (run_usam (bad, &err), 1);
+  ck_assert_int_eq (usam_test_run_usam (bad, &err), 1);
   ck_assert_msg (strstr (err, "time series"), "stderr: %s", err);
   ck_assert (!g_file_test (never, G_FILE_TEST_EXISTS));
 }

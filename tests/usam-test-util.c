@@ -1,9 +1,11 @@
 #include "usam-test-util.h"
+#include "usam-model.h"
 #include "usam-workers.h"
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char *
@@ -168,4 +170,52 @@ usam_test_write_ctc_gt (UsamImage *labels, const UsamCtcTrack *tracks, guint n_t
   g_autofree char *table = g_build_filename (tra, "man_track.txt", NULL);
   ck_assert (usam_ctc_tracks_save (table, tracks, n_tracks, &error));
   return g_steal_pointer (&dir);
+}
+
+UsamModel *
+usam_test_small_model (guint64 seed)
+{
+  UsamArchitecture arch;
+  g_autoptr (GError) error = NULL;
+  ck_assert (usam_architecture_from_preset ("tiny", &arch, &error));
+  arch.img_size = 256;
+  UsamModel *model = usam_model_new_from_architecture (&arch, seed, USAM_PRECISION_FP32, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (usam_model_get_embedding_size (model), 16);
+  return model;
+}
+
+/* A 40 × 32 8-bit volume of @depth noisy slices, each different. */
+UsamImage *
+usam_test_noise_volume (guint depth, guint32 seed)
+{
+  g_autoptr (GError) error = NULL;
+  UsamImage *image = usam_image_new (USAM_PIXEL_TYPE_U8, 40, 32, 1, depth, 1, &error);
+  ck_assert_msg (image != NULL, "%s", error ? error->message : "");
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  for (guint z = 0; z < depth; z++)
+    {
+      guint8 *p = usam_image_get_plane_mutable (image, 0, z);
+      for (guint i = 0; i < 40 * 32; i++)
+        p[i] = (guint8) g_rand_int_range (rand, 0, 256);
+    }
+  return image;
+}
+
+int
+usam_test_run_usam (const char *const *args, char **err)
+{
+  g_autofree char *exe = usam_test_build_path ("app/usam");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, exe);
+  for (int i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  int wait_status = 0;
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, err,
+                               &wait_status, &error),
+                 "cannot run %s: %s", exe, error ? error->message : "");
+  ck_assert_msg (WIFEXITED (wait_status), "usam did not exit normally (crash?): %s", *err);
+  return WEXITSTATUS (wait_status);
 }

@@ -3,6 +3,7 @@
 
 #include "usam-ctc.h"
 #include "usam-image.h"
+#include "usam-model.h"
 
 #include <check.h>
 #include <glib.h>
@@ -42,5 +43,12 @@ UsamImage *usam_test_series_labels (gboolean divided);
 /* @labels as a CTC ground truth under the temporary directory:
  * NAME/TRA/man_trackTTT.tif and man_track.txt. */
 char *usam_test_write_ctc_gt (UsamImage *labels, const UsamCtcTrack *tracks, guint n_tracks, const char *name);
+
+/* The "tiny" preset at a 256² input (embeddings 256 × 16 × 16), random. */
+UsamModel *usam_test_small_model (guint64 seed);
+/* A 40 × 32 8-bit volume of @depth noisy slices, each different. */
+UsamImage *usam_test_noise_volume (guint depth, guint32 seed);
+/* Runs the build tree's usam with @args; returns its exit status, stderr in *@err. */
+int usam_test_run_usam (const char *const *args, char **err);
 
 G_END_DECLS
