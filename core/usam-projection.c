@@ -50,6 +50,10 @@ typedef struct
   UsamProjectionEmbedFunc embed;
   gpointer embed_data;
   GCancellable *cancellable;
+  /* Following through time: "slices" are the frames of plane @t (a Z
+   * index then), and each is prompted from the previous mask moved by the
+   * object's last displacement. */
+  gboolean frames;
 } Ctx;
 
 /* The mask as the decoder's low-resolution mask input: the image scaled so
@@ -96,8 +100,9 @@ predict_slice (const Ctx *c, guint z, const guint8 *prev, const float *prev_logi
                GError **error)
 {
   g_autoptr (UsamEmbedding) embedding
-    = c->embed ? c->embed (z, c->embed_data, c->cancellable, error)
-               : usam_model_encode (c->model, c->volume, c->t, z, c->p->normalize, c->cancellable, NULL, NULL, error);
+    = c->embed    ? c->embed (z, c->embed_data, c->cancellable, error)
+      : c->frames ? usam_model_encode (c->model, c->volume, z, c->t, c->p->normalize, c->cancellable, NULL, NULL, error)
+                  : usam_model_encode (c->model, c->volume, c->t, z, c->p->normalize, c->cancellable, NULL, NULL, error);
   if (!embedding)
     return FALSE;
   UsamPrompt prompt = { 0 };
@@ -157,6 +162,41 @@ predict_slice (const Ctx *c, guint z, const guint8 *prev, const float *prev_logi
 /* One direction from slice @from towards slice @limit (inclusive), starting
  * from @from's mask in @masks and @start_logits; fills @end, which says
  * @reached when @limit was kept. */
+static void
+centroid (const Ctx *c, const guint8 *mask, double *x, double *y)
+{
+  double sx = 0, sy = 0, n = 0;
+  for (guint yy = 0; yy < c->h; yy++)
+    for (guint xx = 0; xx < c->w; xx++)
+      if (mask[(gsize) yy * c->w + xx])
+        {
+          sx += xx;
+          sy += yy;
+          n++;
+        }
+  *x = n ? sx / n : 0;
+  *y = n ? sy / n : 0;
+}
+
+/* @mask moved by (@dx, @dy) whole pixels into @out; what leaves the image is lost. */
+static void
+shift_mask (const Ctx *c, const guint8 *mask, int dx, int dy, guint8 *out)
+{
+  memset (out, 0, (gsize) c->w * c->h);
+  for (guint y = 0; y < c->h; y++)
+    {
+      gint64 ty = (gint64) y + dy;
+      if (ty < 0 || ty >= c->h)
+        continue;
+      for (guint x = 0; x < c->w; x++)
+        {
+          gint64 tx = (gint64) x + dx;
+          if (tx >= 0 && tx < c->w)
+            out[ty * c->w + tx] = mask[(gsize) y * c->w + x];
+        }
+    }
+}
+
 static gboolean
 project (const Ctx *c, guint from, guint limit, const float *start_logits, UsamProjectionStop reached, guint8 *masks,
          guint *visited, UsamProgressFunc progress, gpointer progress_data, UsamProjectionEnd *end, GError **error)
@@ -165,18 +205,38 @@ project (const Ctx *c, guint from, guint limit, const float *start_logits, UsamP
   g_autofree float *prev_logits = g_memdup2 (start_logits, nl * sizeof (float));
   g_autofree float *logits = g_new (float, nl);
   g_autofree guint8 *mask = g_new (guint8, plane);
+  g_autofree guint8 *moved = c->frames ? g_new (guint8, plane) : NULL;
+  g_autofree float *moved_logits = c->frames ? g_new (float, nl) : NULL;
+  double vx = 0, vy = 0; /* the object's last displacement, frames only */
   *end = (UsamProjectionEnd) { reached, from, from, NAN };
   guint z = from;
   while (z != limit)
     {
       guint next = limit < z ? z - 1 : z + 1;
+      /* Where the object should be now: the previous mask moved as it last
+       * moved, prompted afresh from there. */
+      const guint8 *prev = masks + z * plane;
+      const float *prompt_logits = prev_logits;
+      int dx = (int) lround (vx), dy = (int) lround (vy);
+      if (c->frames && (dx || dy))
+        {
+          shift_mask (c, prev, dx, dy, moved);
+          if (mask_area (c, moved) == 0)
+            memcpy (moved, prev, plane);
+          else
+            {
+              mask_to_logits (c, moved, moved_logits);
+              prompt_logits = moved_logits;
+            }
+          prev = moved;
+        }
       g_autoptr (GError) local = NULL;
       if (g_cancellable_is_cancelled (c->cancellable))
         {
           end->stop = USAM_PROJECTION_STOP_CANCELLED;
           return TRUE;
         }
-      if (!predict_slice (c, next, masks + z * plane, prev_logits, mask, logits, &local))
+      if (!predict_slice (c, next, prev, prompt_logits, mask, logits, &local))
         {
           if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
@@ -194,7 +254,7 @@ project (const Ctx *c, guint from, guint limit, const float *start_logits, UsamP
           *end = (UsamProjectionEnd) { USAM_PROJECTION_STOP_EMPTY, z, next, 0 };
           return TRUE;
         }
-      double iou = mask_iou (c, masks + z * plane, mask);
+      double iou = mask_iou (c, prev, mask);
       if (iou < c->p->iou_threshold)
         {
           *end = (UsamProjectionEnd) { USAM_PROJECTION_STOP_IOU, z, next, iou };
@@ -202,6 +262,14 @@ project (const Ctx *c, guint from, guint limit, const float *start_logits, UsamP
         }
       for (gsize i = 0; i < plane; i++)
         masks[next * plane + i] = mask[i] != 0;
+      if (c->frames)
+        {
+          double x0, y0, x1, y1;
+          centroid (c, masks + z * plane, &x0, &y0);
+          centroid (c, masks + next * plane, &x1, &y1);
+          vx = x1 - x0;
+          vy = y1 - y0;
+        }
       float *swap = prev_logits;
       prev_logits = logits;
       logits = swap;
@@ -353,4 +421,45 @@ usam_projection_run (UsamModel *model, UsamImage *volume, guint t, guint z_seed,
 {
   return usam_projection_run_multi (model, volume, t, 1, &z_seed, &seed_mask, params, embed, embed_data, progress,
                                     progress_data, cancellable, masks, down, up, NULL, error);
+}
+
+gboolean
+usam_projection_follow (UsamModel *model, UsamImage *series, guint z, guint t_seed, const guint8 *seed_mask,
+                        const UsamProjectionParams *params, UsamProjectionEmbedFunc embed, gpointer embed_data,
+                        UsamProgressFunc progress, gpointer progress_data, GCancellable *cancellable, guint8 *masks,
+                        UsamProjectionEnd *back, UsamProjectionEnd *forward, GError **error)
+{
+  Ctx c = { model, series, z, usam_image_get_width (series), usam_image_get_height (series),
+            usam_image_get_frames (series), 4 * usam_model_get_embedding_size (model), params, embed, embed_data,
+            cancellable, TRUE };
+  if (z >= usam_image_get_depth (series) || t_seed >= c.depth || !(params->iou_threshold >= 0)
+      || !(params->box_margin >= 0) || params->prompts == 0
+      || (params->prompts & ~(USAM_PROJECTION_BOX | USAM_PROJECTION_MASK | USAM_PROJECTION_POINTS)))
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                   "following: frame %u, slice %u of a %u-frame, %u-slice series; prompts 0x%x, margin %g, IoU "
+                   "threshold %g",
+                   t_seed, z, c.depth, usam_image_get_depth (series), params->prompts, params->box_margin,
+                   params->iou_threshold);
+      return FALSE;
+    }
+  gsize plane = (gsize) c.w * c.h;
+  memset (masks, 0, plane * c.depth);
+  guint8 *seed = masks + t_seed * plane;
+  for (gsize j = 0; j < plane; j++)
+    seed[j] = seed_mask[j] != 0;
+  if (mask_area (&c, seed) == 0)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "following: the mask in frame %u is empty", t_seed);
+      return FALSE;
+    }
+  g_autofree float *logits = g_new (float, (gsize) c.low * c.low);
+  guint visited = 1;
+  mask_to_logits (&c, seed, logits);
+  if (!project (&c, t_seed, c.depth - 1, logits, USAM_PROJECTION_STOP_END, masks, &visited, progress, progress_data,
+                forward, error))
+    return FALSE;
+  mask_to_logits (&c, seed, logits);
+  return project (&c, t_seed, 0, logits, USAM_PROJECTION_STOP_END, masks, &visited, progress, progress_data, back,
+                  error);
 }

@@ -114,4 +114,19 @@ gboolean usam_projection_run_multi (UsamModel *model, UsamImage *volume, guint t
                                     UsamProjectionEnd *down, UsamProjectionEnd *up, UsamProjectionGap *gaps,
                                     GError **error);
 
+/* Follows an object through the frames of a time series (the T twin of
+ * usam_projection_run(), as μSAM's track_from_prompts): from @seed_mask in
+ * frame @t_seed of plane @z, forwards to the last frame, then backwards to
+ * the first. Each frame is prompted as a slice is, but from the previous
+ * frame's mask moved by the object's last displacement (its centroid's
+ * shift between the two frames before), and kept while its IoU with that
+ * moved mask reaches the threshold: a cell that moves steadily is not lost
+ * for having moved. @embed gets frame numbers; @masks is frames × width ×
+ * height. @back and @forward say where each direction ended. */
+gboolean usam_projection_follow (UsamModel *model, UsamImage *series, guint z, guint t_seed, const guint8 *seed_mask,
+                                 const UsamProjectionParams *params, UsamProjectionEmbedFunc embed,
+                                 gpointer embed_data, UsamProgressFunc progress, gpointer progress_data,
+                                 GCancellable *cancellable, guint8 *masks, UsamProjectionEnd *back,
+                                 UsamProjectionEnd *forward, GError **error);
+
 G_END_DECLS
