@@ -10,6 +10,7 @@
  */
 #include "usam-ctc.h"
 #include "usam-error.h"
+#include "usam-projection-bar.h"
 #include "usam-test-gui.h"
 #include "usam-window.h"
 
@@ -291,6 +292,82 @@ START_TEST (test_automatic_tracking)
 }
 END_TEST
 
+static gboolean
+not_following (gpointer data)
+{
+  return !usam_projection_bar_is_running (usam_window_get_projection_bar (data));
+}
+
+/* Shift+S in a time series follows the current object through the frames:
+ * each frame's object is what the core's usam_projection_follow() gives
+ * (random weights: the masks mean nothing, the plumbing is checked), all
+ * under the seed's label — one track — and one undo takes them back. */
+START_TEST (test_follow_through_time)
+{
+  usam_test_gui_setup ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = write_series ("follow.tif");
+  g_autoptr (UsamModel) model = usam_test_tiny_model_with (256, NULL, 3);
+  UsamWindow *window = open_window (path, model);
+  UsamSession *s = usam_window_get_session (window);
+  UsamProjectionParams p = usam_projection_params_default ();
+  p.iou_threshold = 0; /* a random model: follow as far as it finds anything */
+  usam_projection_bar_set_params (usam_window_get_projection_bar (window), &p);
+  usam_session_set_plane (s, 2, 0);
+  usam_test_wait_for (usam_test_has_embedding, window, "frame 2's embedding");
+  g_signal_emit_by_name (usam_window_get_canvas (window), "brush", 20.0, 30.0, 20.0, 30.0, 7.0, FALSE);
+  ck_assert_ptr_nonnull (usam_session_get_current (s));
+  g_autofree guint8 *seed = g_memdup2 (usam_session_get_current (s), W * H);
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.segment-batch", NULL));
+  ck_assert (usam_projection_bar_is_running (usam_window_get_projection_bar (window)));
+  usam_test_wait_for (not_following, window, "following through time");
+  usam_test_settle ();
+  const char *text = usam_projection_bar_get_text (usam_window_get_projection_bar (window));
+  ck_assert_msg (strstr (text, "track ") && strstr (text, "frames "), "%s", text);
+
+  g_autofree guint8 *masks = g_new (guint8, T * W * H);
+  UsamProjectionEnd back, forward;
+  ck_assert_msg (usam_projection_follow (model, usam_session_get_image (s), 0, 2, seed, &p, NULL, NULL, NULL, NULL,
+                                         NULL, masks, &back, &forward, &error),
+                 "%s", error ? error->message : "");
+  g_autoptr (GPtrArray) all = usam_project_list_objects (usam_session_get_project (s), usam_session_get_image_id (s),
+                                                         -1, -1, &error);
+  ck_assert (all != NULL && all->len > 0);
+  guint label = ((UsamObject *) all->pdata[0])->label;
+  guint expected = 0;
+  g_autofree guint8 *drawn = g_new (guint8, W * H);
+  for (guint t = 0; t < T; t++)
+    {
+      gboolean any = FALSE;
+      for (guint i = 0; i < W * H; i++)
+        any = any || masks[t * W * H + i];
+      expected += any;
+      UsamObject *found = NULL;
+      for (guint i = 0; i < all->len; i++)
+        if (((UsamObject *) all->pdata[i])->t == t)
+          found = all->pdata[i];
+      ck_assert_msg (!found == !any, "frame %u: %s object", t, found ? "an unexpected" : "no");
+      if (!found)
+        continue;
+      ck_assert_uint_eq (found->label, label);
+      memset (drawn, 0, W * H);
+      usam_object_paint_mask (found, drawn, W, H, 1, NULL);
+      ck_assert_msg (memcmp (drawn, masks + t * W * H, W * H) == 0, "frame %u differs from the core's", t);
+    }
+  ck_assert_uint_eq (all->len, expected);
+  ck_assert_uint_gt (expected, 1);
+  g_autoptr (GPtrArray) tracks = usam_project_list_tracks (usam_session_get_project (s), usam_session_get_image_id (s),
+                                                           &error);
+  ck_assert_uint_eq (tracks->len, 1);
+
+  undo (window);
+  ck_assert_uint_eq (n_objects (window), 0);
+  redo (window);
+  ck_assert_uint_eq (n_objects (window), expected);
+}
+END_TEST
+
 static Suite *
 annotator_tracks_suite (void)
 {
@@ -299,6 +376,7 @@ annotator_tracks_suite (void)
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_correct_lineage);
   tcase_add_test (tc, test_automatic_tracking);
+  tcase_add_test (tc, test_follow_through_time);
   suite_add_tcase (suite, tc);
   return suite;
 }

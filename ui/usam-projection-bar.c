@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "usam-error.h"
+#include "usam-progress-proxy.h"
 #include "usam-volume-projector.h"
+#include "usam-workers.h"
 
 /* Where an object was lost, for Continue. */
 typedef struct
@@ -23,6 +25,7 @@ struct _UsamProjectionBar
   GtkWidget *cancel_button, *continue_button;
 
   UsamVolumeProjector *projector; /* while running */
+  GTask *follow;                  /* while following through time */
   GCancellable *cancellable;
   gint64 image_id;  /* the image being projected, and its frame */
   guint t;
@@ -48,36 +51,45 @@ update_buttons (UsamProjectionBar *self)
 {
   if (!self->session)
     return; /* disposed: the widgets are gone, a run may still end */
-  gboolean running = self->projector != NULL;
+  gboolean running = self->projector || self->follow;
   gtk_widget_set_visible (GTK_WIDGET (self->progress), running);
   gtk_widget_set_visible (self->cancel_button, running);
   gtk_widget_set_visible (self->continue_button, !running && self->stops->len > 0);
 }
 
+/* @frames: an end of following through time, else of a projection through Z. */
 static void
-describe_end (GString *text, const UsamProjectionEnd *end, gboolean down, double threshold)
+describe_end_in (GString *text, const UsamProjectionEnd *end, gboolean down, double threshold, gboolean frames)
 {
-  const char *way = down ? "going down" : "going up";
+  const char *way = frames ? (down ? "going back" : "going forward") : (down ? "going down" : "going up");
+  const char *at = frames ? "t" : "z";
   switch (end->stop)
     {
     case USAM_PROJECTION_STOP_MET:
-      g_string_append_printf (text, "filled to z=%u %s", end->last, way);
+      g_string_append_printf (text, "filled to %s=%u %s", at, end->last, way);
       break;
     case USAM_PROJECTION_STOP_END:
-      g_string_append (text, down ? "reached the first slice" : "reached the last slice");
+      g_string_append (text, frames ? (down ? "reached the first frame" : "reached the last frame")
+                                    : (down ? "reached the first slice" : "reached the last slice"));
       break;
     case USAM_PROJECTION_STOP_EMPTY:
-      g_string_append_printf (text, "stopped at z=%u %s, the model found nothing", end->stop_slice, way);
+      g_string_append_printf (text, "stopped at %s=%u %s, the model found nothing", at, end->stop_slice, way);
       break;
     case USAM_PROJECTION_STOP_IOU:
-      g_string_append_printf (text, "stopped at z=%u %s, IoU %.2f < %.2f", end->stop_slice, way, end->stop_iou,
+      g_string_append_printf (text, "stopped at %s=%u %s, IoU %.2f < %.2f", at, end->stop_slice, way, end->stop_iou,
                               threshold);
       break;
     case USAM_PROJECTION_STOP_CANCELLED:
     default:
-      g_string_append_printf (text, "%s at z=%u %s", usam_projection_stop_to_string (end->stop), end->last, way);
+      g_string_append_printf (text, "%s at %s=%u %s", usam_projection_stop_to_string (end->stop), at, end->last, way);
       break;
     }
+}
+
+static void
+describe_end (GString *text, const UsamProjectionEnd *end, gboolean down, double threshold)
+{
+  describe_end_in (text, end, down, threshold, FALSE);
 }
 
 static gboolean
@@ -194,6 +206,7 @@ static void
 finish (UsamProjectionBar *self)
 {
   g_clear_object (&self->projector);
+  g_clear_object (&self->follow);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->seed, usam_object_unref);
   g_array_set_size (self->labels, 0);
@@ -241,7 +254,7 @@ usam_projection_bar_start (UsamProjectionBar *self, GError **error)
 {
   UsamImage *image = usam_session_get_image (self->session);
   UsamModel *model = usam_session_get_model (self->session);
-  if (self->projector)
+  if (self->projector || self->follow)
     {
       g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Already segmenting in the volume.");
       return FALSE;
@@ -351,6 +364,232 @@ usam_projection_bar_start (UsamProjectionBar *self, GError **error)
   return TRUE;
 }
 
+/* ---- following through time ---- */
+
+typedef struct
+{
+  UsamModel *model;
+  UsamImage *image;
+  UsamEmbeddingCache *cache;
+  UsamProjectionParams params;
+  guint t, z, n;
+  guint8 **seeds, **masks; /* n each: a plane, frames × plane */
+  UsamProjectionEnd *back, *forward;
+  UsamProgressProxy *proxy;
+} Follow;
+
+static void
+follow_free (Follow *f)
+{
+  g_clear_object (&f->model);
+  g_clear_object (&f->image);
+  g_clear_object (&f->cache);
+  for (guint i = 0; i < f->n; i++)
+    {
+      g_free (f->seeds[i]);
+      g_free (f->masks[i]);
+    }
+  g_free (f->seeds);
+  g_free (f->masks);
+  g_free (f->back);
+  g_free (f->forward);
+  usam_progress_proxy_unref (f->proxy);
+  g_free (f);
+}
+
+static UsamEmbedding *
+follow_embed (guint t, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  Follow *f = user_data;
+  return usam_embedding_cache_dup_slice (f->cache, t * usam_image_get_depth (f->image) + f->z, cancellable, NULL, NULL,
+                                         error);
+}
+
+typedef struct
+{
+  Follow *f;
+  guint index;
+} FollowProgress;
+
+static void
+follow_progress (double fraction, gpointer user_data)
+{
+  FollowProgress *p = user_data;
+  usam_progress_proxy_post ((p->index + fraction) / p->f->n, p->f->proxy);
+}
+
+static void
+follow_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Follow *f = task_data;
+  gsize plane = (gsize) usam_image_get_width (f->image) * usam_image_get_height (f->image);
+  for (guint i = 0; i < f->n; i++)
+    {
+      GError *error = NULL;
+      FollowProgress p = { f, i };
+      f->masks[i] = g_new (guint8, plane * usam_image_get_frames (f->image));
+      if (!usam_projection_follow (f->model, f->image, f->z, f->t, f->seeds[i], &f->params,
+                                   f->cache ? follow_embed : NULL, f,
+                                   follow_progress, &p, cancellable, f->masks[i], &f->back[i], &f->forward[i], &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+follow_commit (UsamProjectionBar *self, Follow *f, GString *text, GError **error)
+{
+  UsamImage *image = f->image;
+  guint w = usam_image_get_width (image), h = usam_image_get_height (image), frames = usam_image_get_frames (image);
+  gsize plane = (gsize) w * h;
+  g_autoptr (GPtrArray) added = g_ptr_array_new_with_free_func ((GDestroyNotify) usam_object_unref);
+  if (self->seed)
+    g_ptr_array_add (added, usam_object_ref (self->seed));
+  for (guint i = 0; i < f->n; i++)
+    {
+      guint label = g_array_index (self->labels, guint, i);
+      if (f->back[i].stop == USAM_PROJECTION_STOP_CANCELLED || f->forward[i].stop == USAM_PROJECTION_STOP_CANCELLED)
+        {
+          g_string_assign (text, "Following cancelled: nothing was added.");
+          return TRUE;
+        }
+      for (guint t = 0; t < frames; t++)
+        {
+          if (t == f->t)
+            continue;
+          /* A frame where the track has an object keeps it. */
+          g_autoptr (GPtrArray) existing
+              = usam_project_list_objects (usam_session_get_project (self->session), self->image_id, (gint) t,
+                                           (gint) f->z, error);
+          if (!existing)
+            return FALSE;
+          if (label_on_plane (existing, label, f->z))
+            continue;
+          g_autoptr (UsamObject) o = usam_object_new_from_mask (f->masks[i] + t * plane, w, h, USAM_OBJECT_SOURCE_PROMPT);
+          if (!o)
+            continue;
+          o->t = t;
+          o->z = f->z;
+          o->label = label;
+          g_ptr_array_add (added, g_steal_pointer (&o));
+        }
+      g_string_append_printf (text, "%strack %u: frames %u–%u; ", i ? "\n" : "", label, f->back[i].last,
+                              f->forward[i].last);
+      describe_end_in (text, &f->back[i], TRUE, f->params.iou_threshold, TRUE);
+      g_string_append (text, "; ");
+      describe_end_in (text, &f->forward[i], FALSE, f->params.iou_threshold, TRUE);
+    }
+  return usam_session_add_volume_objects (self->session, added, self->retire_id, self->seed != NULL,
+                                          "follow through time", error);
+}
+
+static void
+follow_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (UsamProjectionBar) self = user_data;
+  Follow *f = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_string_printf (text, "Following failed: %s", error->message);
+  else if (!self->session || usam_session_get_image_id (self->session) != self->image_id
+           || usam_session_get_image (self->session) != f->image)
+    g_string_assign (text, "Following: the image changed meanwhile, nothing was added.");
+  else if (!follow_commit (self, f, text, &error))
+    g_string_printf (text, "Following failed: %s", error->message);
+  if (self->session)
+    set_text (self, text->str);
+  finish (self);
+}
+
+gboolean
+usam_projection_bar_start_follow (UsamProjectionBar *self, GError **error)
+{
+  UsamImage *image = usam_session_get_image (self->session);
+  UsamModel *model = usam_session_get_model (self->session);
+  if (self->projector || self->follow)
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Already following or segmenting.");
+      return FALSE;
+    }
+  if (!image || usam_image_get_frames (image) < 2)
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Following needs a time series.");
+      return FALSE;
+    }
+  if (!model)
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                           "No model: choose one with the Model button to follow objects.");
+      return FALSE;
+    }
+  guint w = usam_image_get_width (image), h = usam_image_get_height (image);
+  Follow *f = g_new0 (Follow, 1);
+  f->model = g_object_ref (model);
+  f->image = g_object_ref (image);
+  f->cache = usam_session_dup_embedding_cache (self->session);
+  f->params = self->params;
+  f->t = usam_session_get_t (self->session);
+  f->z = usam_session_get_z (self->session);
+  g_autoptr (GPtrArray) seeds = g_ptr_array_new ();
+  self->seed = usam_session_dup_current_object (self->session, &self->retire_id);
+  if (self->seed)
+    {
+      guint8 *mask = g_malloc0 ((gsize) w * h);
+      usam_object_paint_mask (self->seed, mask, w, h, 1, NULL);
+      g_ptr_array_add (seeds, mask);
+      g_array_append_val (self->labels, self->seed->label);
+    }
+  else
+    {
+      /* Every committed object of this frame, one track each. */
+      g_autoptr (GPtrArray) objects = usam_session_get_objects (self->session);
+      for (guint i = 0; i < objects->len; i++)
+        {
+          UsamObject *o = g_ptr_array_index (objects, i);
+          guint k = 0;
+          while (k < self->labels->len && g_array_index (self->labels, guint, k) != o->label)
+            k++;
+          if (k == self->labels->len)
+            {
+              g_ptr_array_add (seeds, g_malloc0 ((gsize) w * h));
+              g_array_append_val (self->labels, o->label);
+            }
+          usam_object_paint_mask (o, g_ptr_array_index (seeds, k), w, h, 1, NULL);
+        }
+    }
+  f->n = seeds->len;
+  f->seeds = (guint8 **) g_ptr_array_free (g_steal_pointer (&seeds), FALSE);
+  f->masks = g_new0 (guint8 *, MAX (f->n, 1));
+  f->back = g_new0 (UsamProjectionEnd, MAX (f->n, 1));
+  f->forward = g_new0 (UsamProjectionEnd, MAX (f->n, 1));
+  if (f->n == 0)
+    {
+      follow_free (f);
+      finish (self);
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                           "Nothing to follow: segment an object (S) or commit some in this frame.");
+      return FALSE;
+    }
+  self->image_id = usam_session_get_image_id (self->session);
+  self->t = f->t;
+  self->cancellable = g_cancellable_new ();
+  f->proxy = usam_progress_proxy_new ((UsamProgressFunc) on_progress, g_object_ref (self), g_object_unref);
+  g_autofree char *text = g_strdup_printf ("Following %u object%s through %u frames…", f->n, f->n == 1 ? "" : "s",
+                                           usam_image_get_frames (image));
+  GTask *task = g_task_new (NULL, self->cancellable, follow_done, g_object_ref (self));
+  g_task_set_task_data (task, f, (GDestroyNotify) follow_free);
+  self->follow = task;
+  gtk_progress_bar_set_fraction (self->progress, 0);
+  set_text (self, text);
+  update_buttons (self);
+  usam_task_run_in_thread (task, follow_thread);
+  return TRUE;
+}
+
 void
 usam_projection_bar_cancel (UsamProjectionBar *self)
 {
@@ -360,7 +599,7 @@ usam_projection_bar_cancel (UsamProjectionBar *self)
 gboolean
 usam_projection_bar_continue (UsamProjectionBar *self, GError **error)
 {
-  if (self->projector || !self->stops->len)
+  if (self->projector || self->follow || !self->stops->len)
     {
       g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "There is no projection to continue.");
       return FALSE;
@@ -385,7 +624,7 @@ usam_projection_bar_set_params (UsamProjectionBar *self, const UsamProjectionPar
 gboolean
 usam_projection_bar_is_running (UsamProjectionBar *self)
 {
-  return self->projector != NULL;
+  return self->projector || self->follow;
 }
 
 const char *
@@ -438,6 +677,7 @@ usam_projection_bar_finalize (GObject *object)
 {
   UsamProjectionBar *self = USAM_PROJECTION_BAR (object);
   g_clear_object (&self->projector);
+  g_clear_object (&self->follow);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->seed, usam_object_unref);
   g_array_unref (self->labels);

@@ -33,6 +33,13 @@ GtkWidget *usam_projection_bar_new (UsamSession *session);
 /* Starts projecting; fails (with a message for the user) without a volume,
  * a model or anything to project, or while a projection runs. */
 gboolean usam_projection_bar_start (UsamProjectionBar *self, GError **error);
+/* Follows objects of the current frame through the time series
+ * (usam_projection_follow(): motion-compensated, forwards and backwards):
+ * the current object, else every committed object of the frame. Every frame
+ * reached becomes an object with the seed's label — its track — in one
+ * edit; frames where the track has an object keep it. The bar says per
+ * track which frames it covers and where and why each direction stopped. */
+gboolean usam_projection_bar_start_follow (UsamProjectionBar *self, GError **error);
 void usam_projection_bar_cancel (UsamProjectionBar *self);
 /* See above; fails when there is nothing to continue. */
 gboolean usam_projection_bar_continue (UsamProjectionBar *self, GError **error);

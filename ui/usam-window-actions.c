@@ -32,9 +32,25 @@ action_segment_batch (GtkWidget *widget, const char *name, GVariant *parameter)
   UsamWindow *self = USAM_WINDOW (widget);
   g_autoptr (GError) error = NULL;
   UsamImage *image = usam_session_get_image (self->session);
-  /* In a volume Shift+S is μSAM's "segment object in volume". */
-  if (image && usam_image_get_depth (image) > 1 ? !usam_projection_bar_start (self->projection_bar, &error)
-                                                : !usam_session_segment_batch (self->session, &error))
+  /* In a volume Shift+S is μSAM's "segment object in volume"; in a time
+   * series without Z, its "track object" (Shift+F everywhere). */
+  gboolean ok;
+  if (image && usam_image_get_depth (image) > 1)
+    ok = usam_projection_bar_start (self->projection_bar, &error);
+  else if (image && usam_image_get_frames (image) > 1)
+    ok = usam_projection_bar_start_follow (self->projection_bar, &error);
+  else
+    ok = usam_session_segment_batch (self->session, &error);
+  if (!ok)
+    usam_window_show_error (self, error);
+}
+
+static void
+action_follow (GtkWidget *widget, const char *name, GVariant *parameter)
+{
+  UsamWindow *self = USAM_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+  if (!usam_projection_bar_start_follow (self->projection_bar, &error))
     usam_window_show_error (self, error);
 }
 
@@ -238,6 +254,7 @@ usam_window_class_init_actions (GtkWidgetClass *widget_class)
 
   gtk_widget_class_install_action (widget_class, "annotator.segment", NULL, action_segment);
   gtk_widget_class_install_action (widget_class, "annotator.segment-batch", NULL, action_segment_batch);
+  gtk_widget_class_install_action (widget_class, "annotator.follow", NULL, action_follow);
   gtk_widget_class_install_action (widget_class, "annotator.commit", NULL, action_commit);
   gtk_widget_class_install_action (widget_class, "annotator.clear", NULL, action_clear);
   gtk_widget_class_install_action (widget_class, "annotator.undo", NULL, action_undo);
@@ -257,6 +274,7 @@ usam_window_class_init_actions (GtkWidgetClass *widget_class)
   /* μSAM's keys. */
   bind (widget_class, GDK_KEY_s, 0, "annotator.segment", NULL);
   bind (widget_class, GDK_KEY_S, GDK_SHIFT_MASK, "annotator.segment-batch", NULL);
+  bind (widget_class, GDK_KEY_F, GDK_SHIFT_MASK, "annotator.follow", NULL);
   bind (widget_class, GDK_KEY_c, 0, "annotator.commit", NULL);
   bind (widget_class, GDK_KEY_C, GDK_SHIFT_MASK, "annotator.clear", NULL);
   bind (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "annotator.undo", NULL);

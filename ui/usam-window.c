@@ -74,8 +74,11 @@ usam_window_update_state (UsamWindow *self)
   usam_session_get_marks (self->session, &n_marks);
   gboolean current = usam_session_get_current (self->session) != NULL;
   gtk_widget_action_set_enabled (w, "annotator.segment", image && n_marks > 0);
-  gboolean volume = image && usam_image_get_depth (usam_session_get_image (self->session)) > 1;
-  gtk_widget_action_set_enabled (w, "annotator.segment-batch", image && (n_marks > 0 || volume));
+  UsamImage *shown = usam_session_get_image (self->session);
+  gboolean volume = image && usam_image_get_depth (shown) > 1;
+  gboolean series = image && usam_image_get_frames (shown) > 1;
+  gtk_widget_action_set_enabled (w, "annotator.segment-batch", image && (n_marks > 0 || volume || series));
+  gtk_widget_action_set_enabled (w, "annotator.follow", series);
   gtk_widget_action_set_enabled (w, "annotator.commit", image && current);
   gtk_widget_action_set_enabled (w, "annotator.clear", image && (current || n_marks));
   gtk_widget_action_set_enabled (w, "annotator.undo", usam_session_can_undo (self->session));
