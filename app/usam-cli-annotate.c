@@ -92,7 +92,7 @@ usam_cli_annotate (const char *name, int argc, char **argv)
     status = usam_cli_usage_error (name, "%s", error->message);
   else if (rest && g_strv_length (rest) > 1)
     status = usam_cli_usage_error (name, "one FILE, DIR or PROJECT.usam at a time, not %u", g_strv_length (rest));
-  else if (rest && !g_file_test (rest[0], G_FILE_TEST_EXISTS))
+  else if (rest && !g_file_test (rest[0], G_FILE_TEST_EXISTS) && !usam_image_path_exists (rest[0]))
     {
       g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s: no such file or folder", rest[0]);
       status = usam_cli_failure (name, error);

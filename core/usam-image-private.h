@@ -32,6 +32,10 @@ void usam_image_set_path (UsamImage *self, const char *path);
  * They check @cancellable between planes. */
 UsamImage *usam_image_load_tiff (const char *path, GCancellable *cancellable, GError **error);
 UsamImage *usam_image_load_png (const char *path, GCancellable *cancellable, GError **error);
+/* @dataset NULL: the file's one image dataset (usam-image-h5.c). */
+UsamImage *usam_image_load_h5 (const char *path, const char *dataset, GCancellable *cancellable, GError **error);
+/* "FILE.h5:/group/dataset" (when no file has that whole name) into its parts. */
+gboolean usam_image_split_h5_path (const char *path, char **file, char **dataset);
 
 /* Which (channel, slice, frame) each page of a multi-page TIFF holds. */
 typedef struct

@@ -272,6 +272,15 @@ load_image (const char *path, GCancellable *cancellable, GError **error)
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
+  g_autofree char *h5_file = NULL, *h5_dataset = NULL;
+  if (usam_image_split_h5_path (path, &h5_file, &h5_dataset) && g_file_test (h5_file, G_FILE_TEST_IS_REGULAR))
+    {
+      UsamImage *image = usam_image_load_h5 (h5_file, h5_dataset, cancellable, error);
+      if (image)
+        usam_image_set_path (image, path);
+      return image;
+    }
+
   int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0)
     {
@@ -301,20 +310,32 @@ load_image (const char *path, GCancellable *cancellable, GError **error)
   gboolean tiff = n >= 4
                   && ((head[0] == 'I' && head[1] == 'I' && (head[2] == 42 || head[2] == 43) && head[3] == 0)
                       || (head[0] == 'M' && head[1] == 'M' && head[2] == 0 && (head[3] == 42 || head[3] == 43)));
+  static const guint8 hdf5_magic[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
   UsamImage *image;
   if (tiff)
     image = usam_image_load_tiff (path, cancellable, error);
   else if (n == sizeof png_magic && memcmp (head, png_magic, sizeof png_magic) == 0)
     image = usam_image_load_png (path, cancellable, error);
+  else if (n == sizeof hdf5_magic && memcmp (head, hdf5_magic, sizeof hdf5_magic) == 0)
+    image = usam_image_load_h5 (path, NULL, cancellable, error);
   else
     {
-      usam_image_set_error (error, USAM_ERROR_INVALID_DATA, path, "not a TIFF or PNG image");
+      usam_image_set_error (error, USAM_ERROR_INVALID_DATA, path, "not a TIFF, PNG or HDF5 image");
       return NULL;
     }
 
   if (image)
     usam_image_set_path (image, path);
   return image;
+}
+
+gboolean
+usam_image_path_exists (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return TRUE;
+  g_autofree char *file = NULL, *dataset = NULL;
+  return usam_image_split_h5_path (path, &file, &dataset) && g_file_test (file, G_FILE_TEST_IS_REGULAR);
 }
 
 UsamImage *

@@ -39,7 +39,12 @@ UsamImage *usam_image_new_from_bytes (GBytes *bytes, UsamPixelType type, guint w
  * channels; multi-page; ImageJ hyperstacks; OME-TIFF with its Z/T/C
  * order) and PNG (8/16-bit grey, grey+alpha, RGB, RGBA, palette).
  * Errors name the file and what is wrong with it. */
+/* TIFF, OME-TIFF, PNG, or an HDF5 dataset ("FILE.h5", or
+ * "FILE.h5:/group/dataset" to name one). */
 UsamImage *usam_image_load (const char *path, GError **error);
+/* Whether @path names a file usam_image_load() may read: an existing
+ * regular file, or an HDF5 dataset of one. */
+gboolean usam_image_path_exists (const char *path);
 void usam_image_load_async (const char *path, GCancellable *cancellable, GAsyncReadyCallback callback,
                             gpointer user_data);
 UsamImage *usam_image_load_finish (GAsyncResult *result, GError **error);

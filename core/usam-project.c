@@ -485,7 +485,7 @@ usam_project_set_image_status (UsamProject *self, gint64 image_id, UsamImageStat
 
 /* ---- opening images and folders ---- */
 
-static const char *const image_suffixes[] = { ".tif", ".tiff", ".png", NULL };
+static const char *const image_suffixes[] = { ".tif", ".tiff", ".png", ".h5", ".hdf5", NULL };
 
 static gboolean
 is_image_name (const char *name)
@@ -535,7 +535,7 @@ usam_project_open_any (const char *path, GError **error)
   else
     {
       gboolean folder = g_file_test (path, G_FILE_TEST_IS_DIR);
-      if (!folder && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      if (!folder && !usam_image_path_exists (path))
         {
           g_set_error (error, USAM_ERROR, USAM_ERROR_NOT_FOUND, "%s: no such file or folder", path);
           return NULL;
@@ -552,7 +552,7 @@ usam_project_open_any (const char *path, GError **error)
           g_ptr_array_sort (files, compare_names);
           if (files->len == 0)
             {
-              g_set_error (error, USAM_ERROR, USAM_ERROR_NOT_FOUND, "%s: has no TIFF or PNG images", path);
+              g_set_error (error, USAM_ERROR, USAM_ERROR_NOT_FOUND, "%s: has no TIFF, PNG or HDF5 images", path);
               return NULL;
             }
         }

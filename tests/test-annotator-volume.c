@@ -7,6 +7,7 @@
  * carries the object on, several objects go at once, cancelling adds
  * nothing, and everything survives saving and reopening. */
 #include "usam-error.h"
+#include "usam-h5.h"
 #include "usam-test-gui.h"
 #include "usam-window.h"
 
@@ -360,6 +361,49 @@ START_TEST (test_fill_gap_between_slices)
 }
 END_TEST
 
+/* A volume kept as an HDF5 dataset, as μSAM's data often is, opens with
+ * its Z slider and gets its embedding, and reopens from its project. */
+START_TEST (test_open_hdf5_volume)
+{
+  usam_test_gui_setup ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tiff = write_volume ("for-h5.tif");
+  g_autoptr (UsamImage) volume = usam_image_load (tiff, &error);
+  ck_assert (volume != NULL);
+  g_autofree char *file = g_build_filename (usam_test_tmpdir (), "volume.h5", NULL);
+  {
+    g_autoptr (UsamH5Output) out = usam_h5_output_new (file, &error);
+    const hsize_t dims[3] = { D, H, W };
+    ck_assert (usam_h5_write (usam_h5_output_get_file (out), "/raw", H5T_NATIVE_UINT16, 3, dims,
+                              usam_image_get_plane (volume, 0, 0), TRUE, &error));
+    const hsize_t ldims[3] = { D, H, W };
+    g_autofree guint32 *labels = g_new0 (guint32, D * H * W);
+    ck_assert (usam_h5_write (usam_h5_output_get_file (out), "/labels", H5T_NATIVE_UINT32, 3, ldims, labels, TRUE,
+                              &error));
+    ck_assert_msg (usam_h5_output_commit (out, &error), "%s", error ? error->message : "");
+  }
+  g_autofree char *path = g_strdup_printf ("%s:/raw", file);
+  for (int round = 0; round < 2; round++)
+    {
+      UsamWindow *window = open_volume (path);
+      UsamSession *session = usam_window_get_session (window);
+      UsamImage *shown = usam_session_get_image (session);
+      ck_assert_str_eq (usam_image_get_path (shown), path);
+      ck_assert (memcmp (usam_image_get_plane (shown, 0, 0), usam_image_get_plane (volume, 0, 0), D * H * W * 2) == 0);
+      usam_session_set_plane (session, 0, 3);
+      usam_test_wait_for (usam_test_has_embedding, window, "slice 3's embedding");
+      gtk_window_destroy (GTK_WINDOW (window));
+      usam_test_settle ();
+    }
+  /* The bare file: of its two datasets, "raw" is the image. */
+  UsamWindow *window = open_volume (file);
+  ck_assert (memcmp (usam_image_get_plane (usam_session_get_image (usam_window_get_session (window)), 0, 0),
+                     usam_image_get_plane (volume, 0, 0), D * H * W * 2)
+             == 0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static Suite *
 annotator_volume_suite (void)
 {
@@ -369,6 +413,7 @@ annotator_volume_suite (void)
   tcase_add_test (tc, test_project_current_object);
   tcase_add_test (tc, test_several_stop_continue_cancel);
   tcase_add_test (tc, test_fill_gap_between_slices);
+  tcase_add_test (tc, test_open_hdf5_volume);
   suite_add_tcase (suite, tc);
   return suite;
 }

@@ -615,7 +615,7 @@ START_TEST (test_load_errors)
   for (guint i = 0; i < sizeof random_bytes; i++)
     random_bytes[i] = (guint8) g_rand_int_range (rand, 0, 256);
   write_file (noise, random_bytes, sizeof random_bytes);
-  assert_load_fails (noise, USAM_ERROR_INVALID_DATA, "not a TIFF or PNG");
+  assert_load_fails (noise, USAM_ERROR_INVALID_DATA, "not a TIFF, PNG or HDF5");
   /* TIFF magic, then noise. */
   memcpy (random_bytes, "II*\0", 4);
   write_file (noise, random_bytes, sizeof random_bytes);
