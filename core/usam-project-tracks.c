@@ -331,6 +331,82 @@ usam_project_mark_division (UsamProject *self, gint64 image_id, guint label, gui
   return usam_project_commit_edit (self, g_steal_pointer (&edit), error);
 }
 
+gboolean
+usam_project_split_track (UsamProject *self, gint64 image_id, guint label, guint t, guint *new_label, GError **error)
+{
+  g_autoptr (UsamProjectTrack) track = need_track (self, image_id, label, error);
+  if (!track)
+    return FALSE;
+  if (t <= track->begin || t > track->end)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                   "track %u spans frames %u–%u: it can be split at frames %u–%u, not %u", label, track->begin,
+                   track->end, track->begin + 1, track->end, t);
+      return FALSE;
+    }
+  g_autoptr (GPtrArray) tracks = usam_project_list_tracks (self, image_id, error);
+  if (!tracks)
+    return FALSE;
+  g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (self, image_id, "split track");
+  guint fresh = usam_project_next_label (self, image_id), n = 0;
+  if (!remove_objects (self, edit, image_id, label, t, &n, error)
+      || !relabel_objects (self, edit, image_id, label, t, fresh, error))
+    return FALSE;
+  usam_project_edit_set_track (edit, fresh, NULL, 0);
+  /* Whatever divided from the track's end now divides from the new one. */
+  for (guint i = 0; i < tracks->len; i++)
+    {
+      UsamProjectTrack *d = tracks->pdata[i];
+      if (d->parent == label)
+        usam_project_edit_set_track (edit, d->label, d->name, fresh);
+    }
+  if (!usam_project_commit_edit (self, g_steal_pointer (&edit), error))
+    return FALSE;
+  if (new_label)
+    *new_label = fresh;
+  return TRUE;
+}
+
+gboolean
+usam_project_join_tracks (UsamProject *self, gint64 image_id, guint earlier, guint later, GError **error)
+{
+  g_autoptr (UsamProjectTrack) a = need_track (self, image_id, earlier, error);
+  g_autoptr (UsamProjectTrack) b = a ? need_track (self, image_id, later, error) : NULL;
+  if (!b)
+    return FALSE;
+  if (a->end >= b->begin)
+    {
+      g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                   "track %u (frames %u–%u) and track %u (frames %u–%u) overlap in time: one cell cannot be both",
+                   earlier, a->begin, a->end, later, b->begin, b->end);
+      return FALSE;
+    }
+  g_autoptr (GPtrArray) tracks = usam_project_list_tracks (self, image_id, error);
+  if (!tracks)
+    return FALSE;
+  for (guint i = 0; i < tracks->len; i++)
+    if (((UsamProjectTrack *) tracks->pdata[i])->parent == earlier)
+      {
+        g_set_error (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT,
+                     "track %u divides at its end (into track %u): it cannot go on as track %u", earlier,
+                     ((UsamProjectTrack *) tracks->pdata[i])->label, later);
+        return FALSE;
+      }
+  g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (self, image_id, "join tracks");
+  guint n = 0;
+  if (!remove_objects (self, edit, image_id, later, 0, &n, error)
+      || !relabel_objects (self, edit, image_id, later, 0, earlier, error))
+    return FALSE;
+  usam_project_edit_remove_track (edit, later);
+  for (guint i = 0; i < tracks->len; i++)
+    {
+      UsamProjectTrack *d = tracks->pdata[i];
+      if (d->parent == later)
+        usam_project_edit_set_track (edit, d->label, d->name, earlier);
+    }
+  return usam_project_commit_edit (self, g_steal_pointer (&edit), error);
+}
+
 /* ---- the CTC format ---- */
 
 gboolean

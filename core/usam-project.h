@@ -190,6 +190,17 @@ gboolean usam_project_delete_track (UsamProject *self, gint64 image_id, guint la
  * the mother's objects from @t on are removed. */
 gboolean usam_project_mark_division (UsamProject *self, gint64 image_id, guint label, guint t, guint daughter_a,
                                      guint daughter_b, GError **error);
+/* Track @label's objects from frame @t on become a new track (no parent;
+ * *@new_label, when not NULL, gets its label), which the track's daughters
+ * now descend from: a tracker that let one cell's track run on into
+ * another's is corrected. Fails unless @t is after its first frame and at
+ * most its last. */
+gboolean usam_project_split_track (UsamProject *self, gint64 image_id, guint label, guint t, guint *new_label,
+                                   GError **error);
+/* Track @later goes on as track @earlier: its objects take @earlier's
+ * label, its daughters become @earlier's, its row goes. Fails when the two
+ * overlap in time or @earlier already divides. */
+gboolean usam_project_join_tracks (UsamProject *self, gint64 image_id, guint earlier, guint later, GError **error);
 /* Writes image @image_id's objects and tracks as a CTC result in @dir
  * (usam_ctc_result_save(); labels are the track labels). Fails with
  * USAM_ERROR_UNSUPPORTED when a track skips a frame. */

@@ -186,6 +186,36 @@ START_TEST (test_correct_lineage)
   undo (window);
   assert_rows (view, named, G_N_ELEMENTS (named));
 
+  /* split the corner cell's track at frame 2 (a tracker that gave it a new
+   * label there), join the halves again: each one step */
+  guint corner = 3;
+  usam_lineage_view_select (view, &corner, 1);
+  usam_session_set_plane (session, 2, 0);
+  ck_assert_msg (usam_lineage_view_split (view, &error), "%s", error ? error->message : "");
+  usam_test_settle ();
+  ck_assert_uint_eq (usam_lineage_view_get_n_rows (view), 5);
+  guint label = 0, depth = 0;
+  g_autofree char *last = NULL;
+  ck_assert (usam_lineage_view_get_row (view, 4, &label, &depth, &last));
+  ck_assert_msg (strstr (last, "frames 2–5") && depth == 0, "%s", last);
+  g_autofree char *first_half = NULL;
+  guint l3 = 0;
+  ck_assert (usam_lineage_view_get_row (view, 3, &l3, &depth, &first_half));
+  ck_assert_msg (l3 == 3 && strstr (first_half, "frames 0–1"), "%s", first_half);
+  guint halves[] = { label, 3 };
+  usam_lineage_view_select (view, halves, 2);
+  ck_assert_msg (usam_lineage_view_join (view, &error), "%s", error ? error->message : "");
+  usam_test_settle ();
+  assert_rows (view, named, G_N_ELEMENTS (named));
+  guint overlapping[] = { 2, 3 };
+  usam_lineage_view_select (view, overlapping, 2);
+  ck_assert (!usam_lineage_view_join (view, &error));
+  g_clear_error (&error);
+  undo (window);
+  ck_assert_uint_eq (usam_lineage_view_get_n_rows (view), 5);
+  undo (window);
+  assert_rows (view, named, G_N_ELEMENTS (named));
+
   /* exported, the corrected tracks are the true lineage */
   g_autofree char *res = g_build_filename (usam_test_tmpdir (), "res", NULL);
   ck_assert_msg (usam_lineage_view_export_ctc (view, res, &error), "%s", error ? error->message : "");

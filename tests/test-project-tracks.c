@@ -278,6 +278,70 @@ START_TEST (test_mark_division)
 }
 END_TEST
 
+/* Split a track where a tracker ran two cells together, join two that
+ * were one cell; daughters follow the end of their mother's track. */
+START_TEST (test_split_join)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0;
+  g_autoptr (UsamProject) project = new_project ("split.usam", &id);
+  import_gt (project, id, FALSE);
+  guint n_objects = usam_project_count_objects (project, id);
+
+  guint fresh = 0;
+  ck_assert (!usam_project_split_track (project, id, 1, 0, &fresh, &error)); /* its first frame */
+  g_clear_error (&error);
+  ck_assert (!usam_project_split_track (project, id, 1, 6, &fresh, &error)); /* past its last */
+  g_clear_error (&error);
+  ck_assert_msg (usam_project_split_track (project, id, 1, 3, &fresh, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (fresh, 4);
+  static const UsamCtcTrack split[] = { { 1, 0, 2, 0 }, { 2, 3, 5, 0 }, { 3, 0, 5, 0 }, { 4, 3, 5, 0 } };
+  assert_lineage (project, id, split, G_N_ELEMENTS (split));
+  ck_assert_uint_eq (usam_project_count_objects (project, id), n_objects);
+
+  /* Overlapping tracks are two cells. */
+  ck_assert (!usam_project_join_tracks (project, id, 1, 3, &error));
+  ck_assert_msg (strstr (error->message, "overlap"), "%s", error->message);
+  g_clear_error (&error);
+  ck_assert_msg (usam_project_join_tracks (project, id, 1, 4, &error), "%s", error ? error->message : "");
+  assert_lineage (project, id, usam_test_undivided, G_N_ELEMENTS (usam_test_undivided));
+  ck_assert_uint_eq (count_label (project, id, 1), T);
+  ck_assert (usam_project_undo (project, id, NULL, &error));
+  assert_lineage (project, id, split, G_N_ELEMENTS (split));
+  ck_assert (usam_project_undo (project, id, NULL, &error));
+  assert_lineage (project, id, usam_test_undivided, G_N_ELEMENTS (usam_test_undivided));
+  ck_assert (usam_project_redo (project, id, NULL, &error));
+  assert_lineage (project, id, split, G_N_ELEMENTS (split));
+  ck_assert (usam_project_undo (project, id, NULL, &error));
+
+  /* A mother that divides: her daughters go with the part split off, and
+   * she cannot be joined to anything after her end. */
+  ck_assert_msg (usam_project_mark_division (project, id, 1, 3, 1, 2, &error), "%s", error ? error->message : "");
+  ck_assert (!usam_project_join_tracks (project, id, 1, 3, &error));
+  g_clear_error (&error);
+  /* Labels are never reused, not even undone ones: find the daughter that
+   * went on under the mother's label. */
+  guint sister = 0;
+  {
+    g_autoptr (GPtrArray) tracks = tracks_ok (project, id);
+    for (guint i = 0; i < tracks->len; i++)
+      if (((UsamProjectTrack *) tracks->pdata[i])->parent == 1 && ((UsamProjectTrack *) tracks->pdata[i])->label != 2)
+        sister = ((UsamProjectTrack *) tracks->pdata[i])->label;
+  }
+  ck_assert_uint_gt (sister, 3);
+  ck_assert_msg (usam_project_split_track (project, id, 1, 1, &fresh, &error), "%s", error ? error->message : "");
+  ck_assert_uint_gt (fresh, sister);
+  const UsamCtcTrack divided[] = { { 1, 0, 0, 0 }, { 2, 3, 5, fresh }, { 3, 0, 5, 0 }, { sister, 3, 5, fresh },
+                                   { fresh, 1, 2, 0 } };
+  assert_lineage (project, id, divided, G_N_ELEMENTS (divided));
+  ck_assert (!usam_project_join_tracks (project, id, fresh, 2, &error)); /* it divides into 2 and 4 */
+  g_clear_error (&error);
+  ck_assert_msg (usam_project_join_tracks (project, id, 1, fresh, &error), "%s", error ? error->message : "");
+  const UsamCtcTrack rejoined[] = { { 1, 0, 2, 0 }, { 2, 3, 5, 1 }, { 3, 0, 5, 0 }, { sister, 3, 5, 1 } };
+  assert_lineage (project, id, rejoined, G_N_ELEMENTS (rejoined));
+}
+END_TEST
+
 /* A track that skips a frame has no CTC form: refused, not mangled. */
 START_TEST (test_export_refuses_gaps)
 {
@@ -333,6 +397,7 @@ tracks_suite (void)
   tcase_add_test (tc, test_import_export_round_trip);
   tcase_add_test (tc, test_edits_undo_redo_reopen);
   tcase_add_test (tc, test_mark_division);
+  tcase_add_test (tc, test_split_join);
   tcase_add_test (tc, test_export_refuses_gaps);
   tcase_add_test (tc, test_migration);
   suite_add_tcase (suite, tc);

@@ -85,6 +85,8 @@ selected_labels (UsamLineageView *self)
 static void
 update_highlight (UsamLineageView *self)
 {
+  if (!self->canvas)
+    return; /* disposed */
   g_autoptr (GArray) labels = selected_labels (self);
   usam_canvas_set_highlight (self->canvas, labels->len == 1 ? g_array_index (labels, guint, 0) : 0);
 }
@@ -147,7 +149,8 @@ rebuild (UsamLineageView *self)
 static void
 on_selection_changed (UsamLineageView *self)
 {
-  if (self->rebuilding)
+  /* Disposed: the list drops its rows, and its selection, as it goes. */
+  if (self->rebuilding || !self->session)
     return;
   update_highlight (self);
   g_autoptr (GList) rows = gtk_list_box_get_selected_rows (self->list);
@@ -279,6 +282,41 @@ usam_lineage_view_divide (UsamLineageView *self, GError **error)
                                             usam_session_get_image_id (self->session), mother,
                                             usam_session_get_t (self->session), daughters[0], daughters[1], error);
   return edited (self, ok, "Marked the division");
+}
+
+gboolean
+usam_lineage_view_split (UsamLineageView *self, GError **error)
+{
+  g_autoptr (GArray) labels = selected_labels (self);
+  if (!need_selection (self, labels, 1, 1, "Select one track, go to the frame where it should end, and split", error))
+    return FALSE;
+  guint fresh = 0;
+  gboolean ok = usam_project_split_track (usam_session_get_project (self->session),
+                                          usam_session_get_image_id (self->session), g_array_index (labels, guint, 0),
+                                          usam_session_get_t (self->session), &fresh, error);
+  g_autofree char *text = g_strdup_printf ("Split the track: from this frame on it is track %u", fresh);
+  return edited (self, ok, text);
+}
+
+gboolean
+usam_lineage_view_join (UsamLineageView *self, GError **error)
+{
+  g_autoptr (GArray) labels = selected_labels (self);
+  if (!need_selection (self, labels, 2, 2, "Select the two tracks to join (Ctrl+click the second)", error))
+    return FALSE;
+  guint a = g_array_index (labels, guint, 0), b = g_array_index (labels, guint, 1);
+  const UsamProjectTrack *ta = track_of (self, a), *tb = track_of (self, b);
+  /* The one that begins first goes on as the other. */
+  if (ta && tb && tb->begin < ta->begin)
+    {
+      guint swap = a;
+      a = b;
+      b = swap;
+    }
+  gboolean ok = usam_project_join_tracks (usam_session_get_project (self->session),
+                                          usam_session_get_image_id (self->session), a, b, error);
+  g_autofree char *text = g_strdup_printf ("Joined track %u onto track %u", b, a);
+  return edited (self, ok, text);
 }
 
 gboolean
@@ -433,6 +471,20 @@ on_delete (UsamLineageView *self)
 }
 
 static void
+on_split (UsamLineageView *self)
+{
+  g_autoptr (GError) error = NULL;
+  report (self, usam_lineage_view_split (self, &error), error);
+}
+
+static void
+on_join (UsamLineageView *self)
+{
+  g_autoptr (GError) error = NULL;
+  report (self, usam_lineage_view_join (self, &error), error);
+}
+
+static void
 on_divide (UsamLineageView *self)
 {
   g_autoptr (GError) error = NULL;
@@ -551,6 +603,15 @@ usam_lineage_view_init (UsamLineageView *self)
                           "daughter), then press this",
                           G_CALLBACK (on_divide)));
   gtk_box_append (GTK_BOX (self), actions);
+  GtkWidget *mend = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  gtk_box_append (GTK_BOX (mend), button (self, "Split here",
+                                          "The selected track ends before this frame; from here on it is a new "
+                                          "track (its daughters go with it)",
+                                          G_CALLBACK (on_split)));
+  gtk_box_append (GTK_BOX (mend), button (self, "Join",
+                                          "Two selected tracks that are one cell: the later goes on as the earlier",
+                                          G_CALLBACK (on_join)));
+  gtk_box_append (GTK_BOX (self), mend);
   GtkWidget *ctc = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
   gtk_box_append (GTK_BOX (ctc), button (self, "Import CTC…",
                                          "Add a Cell Tracking Challenge result or ground truth (TRA) as tracks",

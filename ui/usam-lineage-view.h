@@ -9,7 +9,9 @@
  * her first frame, where the cell has divided), Ctrl+click the mother and
  * the other daughter (or only the mother, when the mother's track goes on
  * as the other daughter) and press it: the mother ends on the previous
- * frame, the daughters get her as parent. *Track
+ * frame, the daughters get her as parent. *Split here* ends the selected
+ * track before the current frame and makes the rest a new track; *Join*
+ * makes the later of two selected tracks go on as the earlier. *Track
  * automatically* segments every frame with the model's AIS decoder and
  * links them (usam-auto-tracker.h) in the background; the result comes in
  * as one step. Every change is an edit of the project: Ctrl+Z undoes it.
@@ -42,6 +44,9 @@ void usam_lineage_view_select (UsamLineageView *self, const guint *labels, guint
 gboolean usam_lineage_view_rename (UsamLineageView *self, const char *name, GError **error);
 gboolean usam_lineage_view_delete (UsamLineageView *self, GError **error);
 gboolean usam_lineage_view_divide (UsamLineageView *self, GError **error);
+/* The selected track split at the current frame; two selected tracks joined. */
+gboolean usam_lineage_view_split (UsamLineageView *self, GError **error);
+gboolean usam_lineage_view_join (UsamLineageView *self, GError **error);
 /* A CTC result or ground truth folder in (usam_project_import_ctc()), the
  * tracks out as a CTC result (usam_project_export_ctc()). */
 gboolean usam_lineage_view_import_ctc (UsamLineageView *self, const char *dir, GError **error);
