@@ -313,21 +313,13 @@ run_volume (const char *name, const Options *o, UsamNormalize normalize, UsamPre
   UsamAisParams p;
   if (!ais_params (o, &p, &error))
     return usam_cli_failure (name, error);
-  g_autoptr (UsamImage) slices
-    = usam_ais_segment_stack (model, image, TRUE, 0, &p, normalize, print_slice_progress, NULL, NULL, &error);
-  if (!slices)
-    return usam_cli_failure (name, error);
-  guint w = usam_image_get_width (image), h = usam_image_get_height (image), d = usam_image_get_depth (image);
-  g_autoptr (UsamImage) merged = usam_image_new (USAM_PIXEL_TYPE_U32, w, h, 1, d, 1, &error);
-  if (!merged)
-    return usam_cli_failure (name, error);
   UsamVolumeMergeParams mp = usam_volume_merge_params_default ();
   if (o->min_z_extent > 0)
     mp.min_z_extent = (guint) o->min_z_extent;
-  guint n = 0;
-  if (!usam_volume_merge (usam_image_get_plane_mutable (slices, 0, 0), w, h, d, &mp,
-                          usam_image_get_plane_mutable (merged, 0, 0), &n, NULL, &error)
-      || !usam_image_save_tiff (merged, o->common.out, &error))
+  guint n = 0, d = usam_image_get_depth (image);
+  g_autoptr (UsamImage) merged
+      = usam_ais_segment_volume (model, image, 0, &p, &mp, normalize, print_slice_progress, NULL, NULL, &n, &error);
+  if (!merged || !usam_image_save_tiff (merged, o->common.out, &error))
     return usam_cli_failure (name, error);
   printf ("%u objects in %u slices\n", n, d);
   return USAM_EXIT_OK;

@@ -3,6 +3,8 @@
 
 #include "usam-ais-maps.h"
 #include "usam-error.h"
+#include "usam-progress-proxy.h"
+#include "usam-workers.h"
 
 UsamImage *
 usam_ais_segment_stack (UsamModel *model, UsamImage *image, gboolean over_z, guint t, const UsamAisParams *params,
@@ -56,4 +58,106 @@ usam_ais_segment_stack (UsamModel *model, UsamImage *image, gboolean over_z, gui
         progress ((double) (i + 1) / n, progress_data);
     }
   return g_steal_pointer (&labels);
+}
+
+/* The slices' share of the work; the merge is quick. */
+typedef struct
+{
+  UsamProgressFunc func;
+  gpointer data;
+} Scaled;
+
+static void
+scaled_progress (double fraction, gpointer user_data)
+{
+  Scaled *s = user_data;
+  s->func (0.95 * fraction, s->data);
+}
+
+UsamImage *
+usam_ais_segment_volume (UsamModel *model, UsamImage *image, guint t, const UsamAisParams *params,
+                         const UsamVolumeMergeParams *merge, UsamNormalize normalize, UsamProgressFunc progress,
+                         gpointer progress_data, GCancellable *cancellable, guint *n_objects, GError **error)
+{
+  Scaled scaled = { progress, progress_data };
+  g_autoptr (UsamImage) slices = usam_ais_segment_stack (model, image, TRUE, t, params, normalize,
+                                                         progress ? scaled_progress : NULL, &scaled, cancellable, error);
+  if (!slices)
+    return NULL;
+  guint w = usam_image_get_width (image), h = usam_image_get_height (image), d = usam_image_get_depth (image);
+  g_autoptr (UsamImage) merged = usam_image_new (USAM_PIXEL_TYPE_U32, w, h, 1, d, 1, error);
+  const UsamVolumeMergeParams defaults = usam_volume_merge_params_default ();
+  guint n = 0;
+  if (!merged
+      || !usam_volume_merge (usam_image_get_plane_mutable (slices, 0, 0), w, h, d, merge ? merge : &defaults,
+                             usam_image_get_plane_mutable (merged, 0, 0), &n, cancellable, error))
+    return NULL;
+  if (progress)
+    progress (1.0, progress_data);
+  if (n_objects)
+    *n_objects = n;
+  return g_steal_pointer (&merged);
+}
+
+typedef struct
+{
+  UsamModel *model;
+  UsamImage *image;
+  guint t, n_objects;
+  UsamAisParams params;
+  UsamVolumeMergeParams merge;
+  UsamNormalize normalize;
+  UsamProgressProxy *proxy;
+} VolumeJob;
+
+static void
+volume_job_free (VolumeJob *job)
+{
+  g_clear_object (&job->model);
+  g_clear_object (&job->image);
+  usam_progress_proxy_unref (job->proxy);
+  g_free (job);
+}
+
+static void
+volume_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  VolumeJob *job = task_data;
+  GError *error = NULL;
+  UsamImage *labels = usam_ais_segment_volume (job->model, job->image, job->t, &job->params, &job->merge,
+                                               job->normalize, job->proxy ? usam_progress_proxy_post : NULL,
+                                               job->proxy, cancellable, &job->n_objects, &error);
+  if (labels)
+    g_task_return_pointer (task, labels, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+usam_ais_segment_volume_async (UsamModel *model, UsamImage *image, guint t, const UsamAisParams *params,
+                               const UsamVolumeMergeParams *merge, UsamNormalize normalize, UsamProgressFunc progress,
+                               gpointer progress_data, GDestroyNotify progress_destroy, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, usam_ais_segment_volume_async);
+  VolumeJob *job = g_new0 (VolumeJob, 1);
+  job->model = g_object_ref (model);
+  job->image = g_object_ref (image);
+  job->t = t;
+  job->params = *params;
+  job->merge = merge ? *merge : usam_volume_merge_params_default ();
+  job->normalize = normalize;
+  job->proxy = usam_progress_proxy_new (progress, progress_data, progress_destroy);
+  g_task_set_task_data (task, job, (GDestroyNotify) volume_job_free);
+  usam_task_run_in_thread (task, volume_thread);
+}
+
+UsamImage *
+usam_ais_segment_volume_finish (GAsyncResult *result, guint *n_objects, GError **error)
+{
+  UsamImage *labels = g_task_propagate_pointer (G_TASK (result), error);
+  if (labels && n_objects)
+    *n_objects = ((VolumeJob *) g_task_get_task_data (G_TASK (result)))->n_objects;
+  return labels;
 }

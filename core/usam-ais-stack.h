@@ -10,6 +10,7 @@
 
 #include "usam-ais-post.h"
 #include "usam-model.h"
+#include "usam-volume-merge.h"
 
 G_BEGIN_DECLS
 
@@ -23,5 +24,20 @@ G_BEGIN_DECLS
 UsamImage *usam_ais_segment_stack (UsamModel *model, UsamImage *image, gboolean over_z, guint t,
                                    const UsamAisParams *params, UsamNormalize normalize, UsamProgressFunc progress,
                                    gpointer progress_data, GCancellable *cancellable, GError **error);
+
+/* Automatic 3D of frame @t: AIS on every slice, then the objects joined
+ * across slices (usam_volume_merge(), @merge NULL: its defaults). A 32-bit
+ * label volume of frame @t's shape (one frame), objects 1..*@n_objects. */
+UsamImage *usam_ais_segment_volume (UsamModel *model, UsamImage *image, guint t, const UsamAisParams *params,
+                                    const UsamVolumeMergeParams *merge, UsamNormalize normalize,
+                                    UsamProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
+                                    guint *n_objects, GError **error);
+/* The same in a worker; @progress runs in the caller's thread-default main context. */
+void usam_ais_segment_volume_async (UsamModel *model, UsamImage *image, guint t, const UsamAisParams *params,
+                                    const UsamVolumeMergeParams *merge, UsamNormalize normalize,
+                                    UsamProgressFunc progress, gpointer progress_data,
+                                    GDestroyNotify progress_destroy, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+UsamImage *usam_ais_segment_volume_finish (GAsyncResult *result, guint *n_objects, GError **error);
 
 G_END_DECLS

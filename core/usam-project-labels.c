@@ -94,7 +94,23 @@ usam_project_import_labels (UsamProject *self, gint64 image_id, UsamImage *label
   if (n_added)
     *n_added = 0;
   g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (self, image_id, "import labels");
-  if (!usam_project_edit_add_label_image (edit, self, image_id, labels, FALSE, 0, n_added, error))
+  if (!usam_project_edit_add_label_image (edit, self, image_id, labels, FALSE, 0, USAM_OBJECT_SOURCE_IMPORTED,
+                                          n_added, error))
+    return FALSE;
+  if (usam_project_edit_is_empty (edit))
+    return TRUE;
+  return usam_project_commit_edit (self, g_steal_pointer (&edit), error);
+}
+
+gboolean
+usam_project_add_labels (UsamProject *self, gint64 image_id, UsamImage *labels, UsamObjectSource source,
+                         const char *what, guint *n_added, GError **error)
+{
+  if (n_added)
+    *n_added = 0;
+  g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (self, image_id, what);
+  guint offset = usam_project_next_label (self, image_id) - 1;
+  if (!usam_project_edit_add_label_image (edit, self, image_id, labels, TRUE, offset, source, n_added, error))
     return FALSE;
   if (usam_project_edit_is_empty (edit))
     return TRUE;
@@ -103,7 +119,8 @@ usam_project_import_labels (UsamProject *self, gint64 image_id, UsamImage *label
 
 gboolean
 usam_project_edit_add_label_image (UsamProjectEdit *edit, UsamProject *self, gint64 image_id, UsamImage *labels,
-                                   gboolean keep, guint offset, guint *n_added, GError **error)
+                                   gboolean keep, guint offset, UsamObjectSource source, guint *n_added,
+                                   GError **error)
 {
   g_autoptr (UsamProjectImage) im = NULL;
   if (!image_shape (self, image_id, &im, error))
@@ -169,7 +186,7 @@ usam_project_edit_add_label_image (UsamProjectEdit *edit, UsamProject *self, gin
             guint64 area = 0;
             const UsamRect *within = g_hash_table_lookup (boxes, GUINT_TO_POINTER (order[i]));
             g_autoptr (GBytes) rle = usam_rle_encode_label (ids, w, h, order[i], within, &box, &area);
-            g_autoptr (UsamObject) o = usam_object_new (rle, &box, area, USAM_OBJECT_SOURCE_IMPORTED);
+            g_autoptr (UsamObject) o = usam_object_new (rle, &box, area, source);
             o->t = t;
             o->z = z;
             if (keep)

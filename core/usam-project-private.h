@@ -44,11 +44,11 @@ gboolean usam_project_write_track_changes (UsamProject *self, gint64 step_id, gi
                                            GError **error);
 
 /* Adds the objects of @labels (an integer label image of the image's
- * shape) to @edit: with their own value plus @offset as label when @keep,
- * else unnumbered (usam-project-labels.c). */
+ * shape) to @edit, made by @source: with their own value plus @offset as
+ * label when @keep, else unnumbered (usam-project-labels.c). */
 gboolean usam_project_edit_add_label_image (UsamProjectEdit *edit, UsamProject *self, gint64 image_id,
-                                            UsamImage *labels, gboolean keep, guint offset, guint *n_added,
-                                            GError **error);
+                                            UsamImage *labels, gboolean keep, guint offset, UsamObjectSource source,
+                                            guint *n_added, GError **error);
 /* The objects as a 32-bit label image of the image's full shape: their own
  * labels when @keep, else 1..n (usam_project_render_labels()). */
 UsamImage *usam_project_render_labels_full (UsamProject *self, gint64 image_id, gboolean keep, GError **error);

@@ -442,7 +442,8 @@ usam_project_add_tracks (UsamProject *self, gint64 image_id, UsamImage *labels, 
   /* Existing tracks keep their labels; the new ones come after. */
   guint offset = usam_project_count_objects (self, image_id) ? usam_project_next_label (self, image_id) - 1 : 0;
   g_autoptr (UsamProjectEdit) edit = usam_project_edit_new (self, image_id, what);
-  if (!usam_project_edit_add_label_image (edit, self, image_id, labels, TRUE, offset, NULL, error))
+  if (!usam_project_edit_add_label_image (edit, self, image_id, labels, TRUE, offset, USAM_OBJECT_SOURCE_IMPORTED,
+                                          NULL, error))
     return FALSE;
   for (guint i = 0; i < tracks->len; i++)
     {

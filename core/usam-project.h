@@ -151,6 +151,12 @@ gboolean usam_project_export_labels (UsamProject *self, gint64 image_id, const c
  * @n_added, when not NULL, gets how many. */
 gboolean usam_project_import_labels (UsamProject *self, gint64 image_id, UsamImage *labels, guint *n_added,
                                      GError **error);
+/* Adds @labels (the image's shape) as objects made by @source in one edit
+ * named @what, keeping which pixels share a value — an object across
+ * slices or frames keeps one label — with the labels moved past the
+ * image's existing ones. */
+gboolean usam_project_add_labels (UsamProject *self, gint64 image_id, UsamImage *labels, UsamObjectSource source,
+                                  const char *what, guint *n_added, GError **error);
 
 /* ---- tracks of a time-lapse (usam-project-tracks.c) ----
  *

@@ -6,6 +6,8 @@
  * says where and why each projection stopped, Continue goes there and
  * carries the object on, several objects go at once, cancelling adds
  * nothing, and everything survives saving and reopening. */
+#include "usam-ais-stack.h"
+#include "usam-auto-panel.h"
 #include "usam-error.h"
 #include "usam-h5.h"
 #include "usam-test-gui.h"
@@ -404,6 +406,75 @@ START_TEST (test_open_hdf5_volume)
 }
 END_TEST
 
+static gboolean
+auto_panel_idle (gpointer data)
+{
+  return !usam_auto_panel_is_running (usam_window_get_auto_panel (data));
+}
+
+/* Automatic 3D from the panel: what usam_ais_segment_volume() gives — the
+ * same objects slice by slice, one label per object across slices — in
+ * one undo step. Moving through the volume meanwhile does not stop it. */
+START_TEST (test_automatic_3d)
+{
+  usam_test_gui_setup ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = write_volume ("auto3d.tif");
+  UsamWindow *window = usam_test_new_window (900, 700);
+  g_autoptr (UsamModel) model = usam_test_tiny_model_with (256, "interpolation", 9);
+  usam_window_set_model (window, model);
+  ck_assert_msg (usam_window_open (window, path, &error), "%s", error ? error->message : "");
+  usam_test_wait_for (usam_test_image_shown, window, "the volume");
+  UsamSession *session = usam_window_get_session (window);
+  UsamAutoPanel *panel = usam_window_get_auto_panel (window);
+
+  ck_assert_msg (usam_auto_panel_run_volume (panel, &error), "%s", error ? error->message : "");
+  usam_session_set_plane (session, 0, 4);
+  ck_assert (usam_auto_panel_is_running (panel));
+  usam_test_wait_for (auto_panel_idle, window, "automatic 3D");
+  usam_test_settle ();
+
+  UsamAutoParams p;
+  ck_assert (usam_auto_params_init (&p, model, &error));
+  guint n = 0;
+  g_autoptr (UsamImage) expected = usam_ais_segment_volume (model, usam_session_get_image (session), 0, &p.ais, NULL,
+                                                            USAM_NORMALIZE_MINMAX, NULL, NULL, NULL, &n, &error);
+  ck_assert_msg (expected != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_gt (n, 0);
+  g_autoptr (GPtrArray) objects = usam_project_list_objects (usam_session_get_project (session),
+                                                             usam_session_get_image_id (session), -1, -1, &error);
+  g_autoptr (GHashTable) labels = g_hash_table_new (NULL, NULL);
+  g_autofree guint8 *mask = g_new (guint8, W * H);
+  for (guint i = 0; i < objects->len; i++)
+    {
+      UsamObject *o = objects->pdata[i];
+      ck_assert_int_eq (o->source, USAM_OBJECT_SOURCE_AUTOMATIC);
+      g_hash_table_add (labels, GUINT_TO_POINTER (o->label));
+      memset (mask, 0, W * H);
+      usam_object_paint_mask (o, mask, W, H, 1, NULL);
+      /* the object is one label of the expected slice, all of it */
+      const guint32 *want = (const guint32 *) usam_image_get_plane (expected, 0, o->z);
+      guint32 value = 0;
+      for (guint k = 0; k < W * H; k++)
+        if (mask[k])
+          {
+            ck_assert (want[k] != 0 && (value == 0 || want[k] == value));
+            value = want[k];
+          }
+      for (guint k = 0; k < W * H; k++)
+        ck_assert (!(want[k] == value) || mask[k]);
+    }
+  ck_assert_uint_eq (g_hash_table_size (labels), n);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "annotator.undo", NULL));
+  usam_test_settle ();
+  ck_assert_uint_eq (usam_project_count_objects (usam_session_get_project (session),
+                                                 usam_session_get_image_id (session)),
+                     0);
+  gtk_window_destroy (GTK_WINDOW (window));
+  usam_test_settle ();
+}
+END_TEST
+
 static Suite *
 annotator_volume_suite (void)
 {
@@ -414,6 +485,7 @@ annotator_volume_suite (void)
   tcase_add_test (tc, test_several_stop_continue_cancel);
   tcase_add_test (tc, test_fill_gap_between_slices);
   tcase_add_test (tc, test_open_hdf5_volume);
+  tcase_add_test (tc, test_automatic_3d);
   suite_add_tcase (suite, tc);
   return suite;
 }

@@ -1,5 +1,7 @@
 #include "usam-auto-panel.h"
 
+#include "usam-ais-stack.h"
+
 #include <stddef.h>
 
 #include "usam-error.h"
@@ -85,7 +87,7 @@ struct _UsamAutoPanel
   GtkDropDown *mode;
   GtkStack *pages;
   GtkWidget *widgets[N_PARAMS];
-  GtkWidget *progress_box, *commit_button;
+  GtkWidget *progress_box, *commit_button, *volume_button;
   GtkProgressBar *progress;
   GtkLabel *status;
 
@@ -95,6 +97,7 @@ struct _UsamAutoPanel
   guint generation; /* of the run whose result counts */
   gboolean running;
   UsamAutoResult *result;
+  UsamImage *volume_image; /* while automatic 3D runs on it; compared only */
 };
 
 G_DEFINE_FINAL_TYPE (UsamAutoPanel, usam_auto_panel, GTK_TYPE_BOX)
@@ -119,6 +122,9 @@ update_buttons (UsamAutoPanel *self)
 {
   gtk_widget_set_sensitive (self->commit_button, self->result && self->result->n_objects > 0 && !self->running);
   gtk_widget_set_visible (self->progress_box, self->running);
+  UsamImage *image = self->session ? usam_session_get_image (self->session) : NULL;
+  gtk_widget_set_visible (self->volume_button, image && usam_image_get_depth (image) > 1);
+  gtk_widget_set_sensitive (self->volume_button, self->has_decoder && !self->running);
 }
 
 static void
@@ -518,11 +524,106 @@ on_commit_clicked (GtkButton *button, UsamAutoPanel *self)
     message (self, error->message, TRUE);
 }
 
+/* ---- automatic 3D ---- */
+
+static void
+on_volume_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  RunTicket *ticket = user_data;
+  UsamAutoPanel *self = ticket->self;
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+  g_autoptr (UsamImage) labels = usam_ais_segment_volume_finish (res, &n, &error);
+  if (ticket->generation == self->generation && self->session)
+    {
+      self->running = FALSE;
+      self->volume_image = NULL;
+      g_clear_object (&self->cancellable);
+      UsamImage *image = usam_session_get_image (self->session);
+      UsamProject *project = usam_session_get_project (self->session);
+      guint added = 0;
+      if (labels && image && project)
+        {
+          /* The project takes labels of the whole image: frame t of them. */
+          guint frames = usam_image_get_frames (image), t = usam_session_get_t (self->session);
+          g_autoptr (UsamImage) full = frames > 1 ? usam_image_new (USAM_PIXEL_TYPE_U32, usam_image_get_width (image),
+                                                                    usam_image_get_height (image), 1,
+                                                                    usam_image_get_depth (image), frames, &error)
+                                                  : g_object_ref (labels);
+          if (full && frames > 1)
+            memcpy (usam_image_get_plane_mutable (full, t, 0), usam_image_get_plane (labels, 0, 0),
+                    usam_image_get_plane_size (labels) * usam_image_get_depth (labels));
+          if (full && usam_project_add_labels (project, usam_session_get_image_id (self->session), full,
+                                               USAM_OBJECT_SOURCE_AUTOMATIC, "automatic 3D", &added, &error))
+            {
+              usam_session_reload (self->session);
+              g_autofree char *text = g_strdup_printf ("%u objects through %u slices added (one undo step)", n,
+                                                       usam_image_get_depth (image));
+              set_status (self, text);
+              message (self, text, FALSE);
+            }
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        set_status (self, "Cancelled: nothing was added");
+      else if (error)
+        {
+          set_status (self, "Failed");
+          message (self, error->message, TRUE);
+        }
+      update_buttons (self);
+      g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+    }
+  ticket_free (ticket);
+}
+
+gboolean
+usam_auto_panel_run_volume (UsamAutoPanel *self, GError **error)
+{
+  UsamImage *image = usam_session_get_image (self->session);
+  UsamModel *model = usam_session_get_model (self->session);
+  if (!image || usam_image_get_depth (image) < 2)
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Automatic 3D needs a volume.");
+      return FALSE;
+    }
+  if (!model || !usam_model_has_decoder (model))
+    {
+      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED,
+                           "Automatic 3D runs AIS on every slice: choose a model with an AIS decoder.");
+      return FALSE;
+    }
+  usam_auto_panel_cancel (self);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->running = TRUE;
+  self->volume_image = image;
+  self->generation++;
+  gtk_progress_bar_set_fraction (self->progress, 0);
+  set_status (self, "Segmenting every slice…");
+  update_buttons (self);
+  usam_ais_segment_volume_async (model, image, usam_session_get_t (self->session), &self->params.ais, NULL,
+                                 USAM_NORMALIZE_MINMAX, on_run_progress, ticket_new (self), ticket_free,
+                                 self->cancellable, on_volume_done, ticket_new (self));
+  return TRUE;
+}
+
+static void
+on_volume_clicked (GtkButton *button, UsamAutoPanel *self)
+{
+  g_autoptr (GError) error = NULL;
+  if (!usam_auto_panel_run_volume (self, &error))
+    message (self, error->message, TRUE);
+}
+
 /* ---- following the session ---- */
 
 static void
 on_image_changed (UsamSession *session, UsamAutoPanel *self)
 {
+  /* Automatic 3D goes on while the user moves through its volume. */
+  if (self->volume_image && self->volume_image == usam_session_get_image (session))
+    return;
+  self->volume_image = NULL;
   /* Another plane: the old result and any run for it are void. */
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
@@ -685,6 +786,13 @@ usam_auto_panel_new (UsamCanvas *canvas, UsamSession *session)
                                "click on an automatic object adds just that one");
   g_signal_connect (self->commit_button, "clicked", G_CALLBACK (on_commit_clicked), self);
   gtk_box_append (box, self->commit_button);
+
+  self->volume_button = gtk_button_new_with_label ("Whole volume (3D)");
+  gtk_widget_set_tooltip_text (self->volume_button,
+                               "AIS with these settings on every slice, objects joined across slices, added to the "
+                               "project as one undo step (usam segment --volume)");
+  g_signal_connect (self->volume_button, "clicked", G_CALLBACK (on_volume_clicked), self);
+  gtk_box_append (box, self->volume_button);
 
   self->model = usam_session_get_model (session);
   self->has_decoder = self->model && usam_model_has_decoder (self->model);

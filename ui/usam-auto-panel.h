@@ -45,6 +45,11 @@ void usam_auto_panel_cancel (UsamAutoPanel *self);
 const UsamAutoResult *usam_auto_panel_get_result (UsamAutoPanel *self);
 UsamAutoSegmenter *usam_auto_panel_get_segmenter (UsamAutoPanel *self);
 
+/* Automatic 3D of the current frame of a volume: AIS with the panel's
+ * settings on every slice, objects joined across slices, added to the
+ * project as one edit (source "automatic"); progress and cancel as a run. */
+gboolean usam_auto_panel_run_volume (UsamAutoPanel *self, GError **error);
+
 /* Adds every object of the result to the project in one edit. */
 gboolean usam_auto_panel_commit_all (UsamAutoPanel *self, GError **error);
 /* While the panel and the automatic layer are shown: adds the automatic
