@@ -25,6 +25,8 @@ usam_projection_stop_to_string (UsamProjectionStop stop)
       return "cancelled";
     case USAM_PROJECTION_STOP_MET:
       return "filled its half of the gap";
+    case USAM_PROJECTION_STOP_TAKEN:
+      return "another object is there";
     default:
       return "unknown";
     }
@@ -54,6 +56,7 @@ typedef struct
    * index then), and each is prompted from the previous mask moved by the
    * object's last displacement. */
   gboolean frames;
+  const guint8 *taken; /* frames only: other objects' pixels, per frame; or NULL */
 } Ctx;
 
 /* The mask as the decoder's low-resolution mask input: the image scaled so
@@ -254,6 +257,23 @@ project (const Ctx *c, guint from, guint limit, const float *start_logits, UsamP
           *end = (UsamProjectionEnd) { USAM_PROJECTION_STOP_EMPTY, z, next, 0 };
           return TRUE;
         }
+      if (c->taken)
+        {
+          /* Mostly on another object: the cell is someone else's there (the
+           * mother, seen from a daughter). */
+          gsize on = 0, area = 0;
+          for (gsize i = 0; i < plane; i++)
+            if (mask[i])
+              {
+                area++;
+                on += c->taken[next * plane + i] != 0;
+              }
+          if (2 * on >= area)
+            {
+              *end = (UsamProjectionEnd) { USAM_PROJECTION_STOP_TAKEN, z, next, (double) on / (double) area };
+              return TRUE;
+            }
+        }
       double iou = mask_iou (c, prev, mask);
       if (iou < c->p->iou_threshold)
         {
@@ -425,13 +445,14 @@ usam_projection_run (UsamModel *model, UsamImage *volume, guint t, guint z_seed,
 
 gboolean
 usam_projection_follow (UsamModel *model, UsamImage *series, guint z, guint t_seed, const guint8 *seed_mask,
-                        const UsamProjectionParams *params, UsamProjectionEmbedFunc embed, gpointer embed_data,
+                        const guint8 *taken, const UsamProjectionParams *params, UsamProjectionEmbedFunc embed,
+                        gpointer embed_data,
                         UsamProgressFunc progress, gpointer progress_data, GCancellable *cancellable, guint8 *masks,
                         UsamProjectionEnd *back, UsamProjectionEnd *forward, GError **error)
 {
   Ctx c = { model, series, z, usam_image_get_width (series), usam_image_get_height (series),
             usam_image_get_frames (series), 4 * usam_model_get_embedding_size (model), params, embed, embed_data,
-            cancellable, TRUE };
+            cancellable, TRUE, taken };
   if (z >= usam_image_get_depth (series) || t_seed >= c.depth || !(params->iou_threshold >= 0)
       || !(params->box_margin >= 0) || params->prompts == 0
       || (params->prompts & ~(USAM_PROJECTION_BOX | USAM_PROJECTION_MASK | USAM_PROJECTION_POINTS)))

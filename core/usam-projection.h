@@ -50,6 +50,7 @@ typedef enum {
   USAM_PROJECTION_STOP_IOU,       /* the object changed too much */
   USAM_PROJECTION_STOP_CANCELLED, /* the cancellable was triggered */
   USAM_PROJECTION_STOP_MET,       /* filled its half of a gap between two seeds */
+  USAM_PROJECTION_STOP_TAKEN,     /* following: the mask lies mostly on another object */
 } UsamProjectionStop;
 
 const char *usam_projection_stop_to_string (UsamProjectionStop stop);
@@ -121,10 +122,14 @@ gboolean usam_projection_run_multi (UsamModel *model, UsamImage *volume, guint t
  * frame's mask moved by the object's last displacement (its centroid's
  * shift between the two frames before), and kept while its IoU with that
  * moved mask reaches the threshold: a cell that moves steadily is not lost
- * for having moved. @embed gets frame numbers; @masks is frames × width ×
- * height. @back and @forward say where each direction ended. */
+ * for having moved. A direction also stops (USAM_PROJECTION_STOP_TAKEN,
+ * stop_iou the share) where at least half of the mask lies on @taken
+ * (frames × width × height, non-zero on other objects; NULL: none): a
+ * daughter followed back from the division meets her mother there. @embed
+ * gets frame numbers; @masks is frames × width × height. @back and @forward
+ * say where each direction ended. */
 gboolean usam_projection_follow (UsamModel *model, UsamImage *series, guint z, guint t_seed, const guint8 *seed_mask,
-                                 const UsamProjectionParams *params, UsamProjectionEmbedFunc embed,
+                                 const guint8 *taken, const UsamProjectionParams *params, UsamProjectionEmbedFunc embed,
                                  gpointer embed_data, UsamProgressFunc progress, gpointer progress_data,
                                  GCancellable *cancellable, guint8 *masks, UsamProjectionEnd *back,
                                  UsamProjectionEnd *forward, GError **error);

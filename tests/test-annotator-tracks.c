@@ -358,7 +358,7 @@ START_TEST (test_follow_through_time)
 
   g_autofree guint8 *masks = g_new (guint8, T * W * H);
   UsamProjectionEnd back, forward;
-  ck_assert_msg (usam_projection_follow (model, usam_session_get_image (s), 0, 2, seed, &p, NULL, NULL, NULL, NULL,
+  ck_assert_msg (usam_projection_follow (model, usam_session_get_image (s), 0, 2, seed, NULL, &p, NULL, NULL, NULL, NULL,
                                          NULL, masks, &back, &forward, &error),
                  "%s", error ? error->message : "");
   g_autoptr (GPtrArray) all = usam_project_list_objects (usam_session_get_project (s), usam_session_get_image_id (s),

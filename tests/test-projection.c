@@ -468,7 +468,7 @@ START_TEST (test_follow_moving_object)
       p.iou_threshold = 0.4;
       g_autofree guint8 *masks = g_new (guint8, FRAMES * 192 * 192);
       UsamProjectionEnd back, forward;
-      ck_assert_msg (usam_projection_follow (starter, series, 0, 4, start, &p, NULL, NULL, NULL, NULL, NULL, masks,
+      ck_assert_msg (usam_projection_follow (starter, series, 0, 4, start, NULL, &p, NULL, NULL, NULL, NULL, NULL, masks,
                                              &back, &forward, &error),
                      "%s", error ? error->message : "");
       fprintf (stderr, "nucleus %u: frames %u–%u;", label, back.last, forward.last);
@@ -484,6 +484,21 @@ START_TEST (test_follow_moving_object)
       ck_assert_uint_ge (kept, 7);
       ck_assert_msg (sum / kept >= 0.55, "nucleus %u: mean IoU %.3f", label, sum / kept);
       n_followed++;
+
+      /* Frames 0–2 belong to another object (as a mother's to a daughter's
+       * track): going back stops at frame 3, the way forward is the same. */
+      g_autofree guint8 *taken = g_malloc0 (FRAMES * 192 * 192);
+      for (gsize i = 0; i < 3 * 192 * 192; i++)
+        taken[i] = truth[i] == label;
+      g_autofree guint8 *again = g_new (guint8, FRAMES * 192 * 192);
+      UsamProjectionEnd back2, forward2;
+      ck_assert (usam_projection_follow (starter, series, 0, 4, start, taken, &p, NULL, NULL, NULL, NULL, NULL, again,
+                                         &back2, &forward2, &error));
+      ck_assert_int_eq (back2.stop, USAM_PROJECTION_STOP_TAKEN);
+      ck_assert_uint_eq (back2.last, 3);
+      ck_assert_uint_eq (back2.stop_slice, 2);
+      ck_assert_uint_eq (forward2.last, forward.last);
+      ck_assert (memcmp (again + 3 * 192 * 192, masks + 3 * 192 * 192, (FRAMES - 3) * 192 * 192) == 0);
     }
   ck_assert_uint_ge (n_followed, 4);
 
@@ -492,9 +507,9 @@ START_TEST (test_follow_moving_object)
   g_autofree guint8 *empty = g_malloc0 (192 * 192);
   UsamProjectionParams p = usam_projection_params_default ();
   UsamProjectionEnd back, forward;
-  ck_assert (!usam_projection_follow (starter, series, 1, 4, truth, &p, NULL, NULL, NULL, NULL, NULL, masks, &back,
+  ck_assert (!usam_projection_follow (starter, series, 1, 4, truth, NULL, &p, NULL, NULL, NULL, NULL, NULL, masks, &back,
                                       &forward, NULL));
-  ck_assert (!usam_projection_follow (starter, series, 0, 4, empty, &p, NULL, NULL, NULL, NULL, NULL, masks, &back,
+  ck_assert (!usam_projection_follow (starter, series, 0, 4, empty, NULL, &p, NULL, NULL, NULL, NULL, NULL, masks, &back,
                                       &forward, NULL));
 }
 END_TEST

@@ -79,6 +79,9 @@ describe_end_in (GString *text, const UsamProjectionEnd *end, gboolean down, dou
       g_string_append_printf (text, "stopped at %s=%u %s, IoU %.2f < %.2f", at, end->stop_slice, way, end->stop_iou,
                               threshold);
       break;
+    case USAM_PROJECTION_STOP_TAKEN:
+      g_string_append_printf (text, "stopped at %s=%u %s, another object is there", at, end->stop_slice, way);
+      break;
     case USAM_PROJECTION_STOP_CANCELLED:
     default:
       g_string_append_printf (text, "%s at %s=%u %s", usam_projection_stop_to_string (end->stop), at, end->last, way);
@@ -374,6 +377,7 @@ typedef struct
   UsamProjectionParams params;
   guint t, z, n;
   guint8 **seeds, **masks; /* n each: a plane, frames × plane */
+  guint8 **taken;          /* n each: the other tracks' pixels, frames × plane */
   UsamProjectionEnd *back, *forward;
   UsamProgressProxy *proxy;
 } Follow;
@@ -388,9 +392,11 @@ follow_free (Follow *f)
     {
       g_free (f->seeds[i]);
       g_free (f->masks[i]);
+      g_free (f->taken[i]);
     }
   g_free (f->seeds);
   g_free (f->masks);
+  g_free (f->taken);
   g_free (f->back);
   g_free (f->forward);
   usam_progress_proxy_unref (f->proxy);
@@ -428,7 +434,7 @@ follow_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       GError *error = NULL;
       FollowProgress p = { f, i };
       f->masks[i] = g_new (guint8, plane * usam_image_get_frames (f->image));
-      if (!usam_projection_follow (f->model, f->image, f->z, f->t, f->seeds[i], &f->params,
+      if (!usam_projection_follow (f->model, f->image, f->z, f->t, f->seeds[i], f->taken[i], &f->params,
                                    f->cache ? follow_embed : NULL, f,
                                    follow_progress, &p, cancellable, f->masks[i], &f->back[i], &f->forward[i], &error))
         {
@@ -564,6 +570,23 @@ usam_projection_bar_start_follow (UsamProjectionBar *self, GError **error)
   f->n = seeds->len;
   f->seeds = (guint8 **) g_ptr_array_free (g_steal_pointer (&seeds), FALSE);
   f->masks = g_new0 (guint8 *, MAX (f->n, 1));
+  /* Where the other tracks are: a direction stops on them. */
+  f->taken = g_new0 (guint8 *, MAX (f->n, 1));
+  g_autoptr (GPtrArray) plane_objects
+      = usam_project_list_objects (usam_session_get_project (self->session), usam_session_get_image_id (self->session),
+                                   -1, (gint) f->z, NULL);
+  gsize plane = (gsize) w * h;
+  for (guint i = 0; i < f->n && plane_objects; i++)
+    {
+      guint label = g_array_index (self->labels, guint, i);
+      f->taken[i] = g_malloc0 (plane * usam_image_get_frames (image));
+      for (guint k = 0; k < plane_objects->len; k++)
+        {
+          UsamObject *o = plane_objects->pdata[k];
+          if (o->label != label && o->t < usam_image_get_frames (image))
+            usam_object_paint_mask (o, f->taken[i] + o->t * plane, w, h, 1, NULL);
+        }
+    }
   f->back = g_new0 (UsamProjectionEnd, MAX (f->n, 1));
   f->forward = g_new0 (UsamProjectionEnd, MAX (f->n, 1));
   if (f->n == 0)
