@@ -16,21 +16,6 @@
 #define SIDE 16
 #define N_FEATURES (256 * SIDE * SIDE)
 
-static char *
-tmp_path (const char *name)
-{
-  return g_build_filename (usam_test_tmpdir (), name, NULL);
-}
-
-static UsamEmbeddingCache *
-open_cache (const char *path, UsamModel *model, UsamImage *image, const UsamEmbeddingCacheOptions *options)
-{
-  g_autoptr (GError) error = NULL;
-  UsamEmbeddingCache *cache = usam_embedding_cache_open (path, model, image, options, &error);
-  ck_assert_msg (cache != NULL, "%s", error ? error->message : "");
-  return cache;
-}
-
 static UsamEmbedding *
 dup_slice (UsamEmbeddingCache *cache, guint slice)
 {
@@ -38,28 +23,6 @@ dup_slice (UsamEmbeddingCache *cache, guint slice)
   UsamEmbedding *e = usam_embedding_cache_dup_slice (cache, slice, NULL, NULL, NULL, &error);
   ck_assert_msg (e != NULL, "%s", error ? error->message : "");
   return e;
-}
-
-static UsamEmbedding *
-encode (UsamModel *model, UsamImage *image, guint z)
-{
-  g_autoptr (GError) error = NULL;
-  UsamEmbedding *e = usam_model_encode (model, image, 0, z, USAM_NORMALIZE_MINMAX, NULL, NULL, NULL, &error);
-  ck_assert_msg (e != NULL, "%s", error ? error->message : "");
-  return e;
-}
-
-static void
-assert_identical (UsamEmbedding *a, UsamEmbedding *b)
-{
-  UsamEmbeddingShape sa, sb;
-  usam_embedding_get_shape (a, &sa);
-  usam_embedding_get_shape (b, &sb);
-  ck_assert (memcmp (&sa, &sb, sizeof sa) == 0);
-  ck_assert_uint_eq (sa.channels * sa.height * sa.width, N_FEATURES);
-  ck_assert_msg (memcmp (usam_embedding_get_features (a), usam_embedding_get_features (b), N_FEATURES * sizeof (float))
-                     == 0,
-                 "embeddings differ");
 }
 
 static void
@@ -109,8 +72,8 @@ START_TEST (test_computed_once_then_read_back)
 {
   g_autoptr (UsamModel) model = usam_test_small_model (1);
   g_autoptr (UsamImage) image = usam_test_noise_volume (3, 7);
-  g_autofree char *path = tmp_path ("once.h5");
-  g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
+  g_autofree char *path = usam_test_tmp_path ("once.h5");
+  g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, NULL);
   ck_assert (!usam_embedding_cache_was_reset (cache));
   ck_assert_uint_eq (usam_embedding_cache_get_n_slices (cache), 3);
   ck_assert (!usam_embedding_cache_has_slice (cache, 1));
@@ -123,22 +86,22 @@ START_TEST (test_computed_once_then_read_back)
   ck_assert (!usam_embedding_cache_has_slice (cache, 0));
   g_autoptr (UsamEmbedding) again = dup_slice (cache, 1);
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 1);
-  assert_identical (first, again);
-  g_autoptr (UsamEmbedding) direct = encode (model, image, 1);
-  assert_identical (first, direct);
+  usam_test_assert_same_embedding (first, again);
+  g_autoptr (UsamEmbedding) direct = usam_test_encode (model, image, 1);
+  usam_test_assert_same_embedding (first, direct);
   g_autoptr (GError) error = NULL;
   ck_assert (!usam_embedding_cache_dup_slice (cache, 3, NULL, NULL, NULL, &error));
   ck_assert (g_error_matches (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT));
   g_clear_object (&cache);
 
   /* A new process's view: the file alone. */
-  cache = open_cache (path, model, image, NULL);
+  cache = usam_test_open_cache (path, model, image, NULL);
   ck_assert (!usam_embedding_cache_was_reset (cache));
   ck_assert (usam_embedding_cache_has_slice (cache, 1));
   ck_assert (!usam_embedding_cache_has_slice (cache, 2));
   g_autoptr (UsamEmbedding) reread = dup_slice (cache, 1);
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 0);
-  assert_identical (first, reread);
+  usam_test_assert_same_embedding (first, reread);
   g_clear_object (&cache);
 
   /* The layout: per-slice features and flags, the sizes where μSAM keeps them. */
@@ -166,8 +129,8 @@ START_TEST (test_changed_inputs_reset)
 {
   g_autoptr (UsamModel) model = usam_test_small_model (1);
   g_autoptr (UsamImage) image = usam_test_noise_volume (2, 7);
-  g_autofree char *path = tmp_path ("changed.h5");
-  g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
+  g_autofree char *path = usam_test_tmp_path ("changed.h5");
+  g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, NULL);
   g_autoptr (UsamEmbedding) original = dup_slice (cache, 0);
   g_clear_object (&cache);
 
@@ -175,52 +138,52 @@ START_TEST (test_changed_inputs_reset)
   g_autoptr (UsamImage) edited = usam_test_noise_volume (2, 7);
   guint8 *p = usam_image_get_plane_mutable (edited, 0, 1);
   p[100] ^= 1;
-  cache = open_cache (path, model, edited, NULL);
+  cache = usam_test_open_cache (path, model, edited, NULL);
   assert_reset (cache, "pixel");
   ck_assert (!usam_embedding_cache_has_slice (cache, 0));
   g_autoptr (UsamEmbedding) recomputed = dup_slice (cache, 0);
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 1);
-  assert_identical (original, recomputed); /* slice 0 itself did not change */
+  usam_test_assert_same_embedding (original, recomputed); /* slice 0 itself did not change */
   g_clear_object (&cache);
-  cache = open_cache (path, model, edited, NULL);
+  cache = usam_test_open_cache (path, model, edited, NULL);
   ck_assert (!usam_embedding_cache_was_reset (cache));
   ck_assert (usam_embedding_cache_has_slice (cache, 0));
   g_clear_object (&cache);
 
   /* Another model. */
   g_autoptr (UsamModel) other = usam_test_small_model (2);
-  cache = open_cache (path, other, edited, NULL);
+  cache = usam_test_open_cache (path, other, edited, NULL);
   assert_reset (cache, "another model");
   g_autoptr (UsamEmbedding) by_other = dup_slice (cache, 0);
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 1);
-  g_autoptr (UsamEmbedding) expected = encode (other, edited, 0);
-  assert_identical (by_other, expected);
+  g_autoptr (UsamEmbedding) expected = usam_test_encode (other, edited, 0);
+  usam_test_assert_same_embedding (by_other, expected);
   g_clear_object (&cache);
 
   /* Another normalisation. */
   UsamEmbeddingCacheOptions none = { .normalize = USAM_NORMALIZE_NONE };
-  cache = open_cache (path, other, edited, &none);
+  cache = usam_test_open_cache (path, other, edited, &none);
   assert_reset (cache, "normalisation");
   g_clear_object (&cache);
 
   /* A file written with tiles, or another halo. */
-  cache = open_cache (path, other, edited, NULL);
+  cache = usam_test_open_cache (path, other, edited, NULL);
   ck_assert (!usam_embedding_cache_was_reset (cache));
   g_clear_object (&cache);
   poke_attr (path, "tile_shape", 512, 512);
-  cache = open_cache (path, other, edited, NULL);
+  cache = usam_test_open_cache (path, other, edited, NULL);
   assert_reset (cache, "tile shape");
   ck_assert (!usam_embedding_cache_has_slice (cache, 0));
   g_autoptr (UsamEmbedding) untiled = dup_slice (cache, 0);
-  assert_identical (untiled, expected);
+  usam_test_assert_same_embedding (untiled, expected);
   g_clear_object (&cache);
   poke_attr (path, "halo", 16, 16);
-  cache = open_cache (path, other, edited, NULL);
+  cache = usam_test_open_cache (path, other, edited, NULL);
   assert_reset (cache, "halo");
   g_clear_object (&cache);
 
   UsamEmbeddingCacheOptions tiled = { .tile_width = 16, .tile_height = 16, .halo_width = 4, .halo_height = 4 };
-  cache = open_cache (path, other, edited, &tiled);
+  cache = usam_test_open_cache (path, other, edited, &tiled);
   assert_reset (cache, "tile shape");
   g_clear_object (&cache);
 
@@ -236,22 +199,22 @@ START_TEST (test_damaged_files_recomputed)
 {
   g_autoptr (UsamModel) model = usam_test_small_model (1);
   g_autoptr (UsamImage) image = usam_test_noise_volume (2, 7);
-  g_autoptr (UsamEmbedding) expected = encode (model, image, 0);
-  g_autofree char *path = tmp_path ("damaged.h5");
+  g_autoptr (UsamEmbedding) expected = usam_test_encode (model, image, 0);
+  g_autofree char *path = usam_test_tmp_path ("damaged.h5");
 
   /* Garbage, and an empty file. */
   const char *garbage[] = { "this is not HDF5 at all", "" };
   for (guint i = 0; i < G_N_ELEMENTS (garbage); i++)
     {
       ck_assert (g_file_set_contents (path, garbage[i], -1, NULL));
-      g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
+      g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, NULL);
       assert_reset (cache, "not an HDF5 file");
       ck_assert (!usam_embedding_cache_has_slice (cache, 0));
       g_autoptr (UsamEmbedding) e = dup_slice (cache, 0);
-      assert_identical (e, expected);
+      usam_test_assert_same_embedding (e, expected);
     }
   {
-    g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
+    g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, NULL);
     ck_assert (!usam_embedding_cache_was_reset (cache));
     ck_assert (usam_embedding_cache_has_slice (cache, 0));
   }
@@ -263,10 +226,10 @@ START_TEST (test_damaged_files_recomputed)
   for (gsize keep = length / 2; keep > 0; keep /= 8)
     {
       ck_assert (g_file_set_contents (path, contents, (gssize) keep, NULL));
-      g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
+      g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, NULL);
       ck_assert (usam_embedding_cache_was_reset (cache) || usam_embedding_cache_has_slice (cache, 0));
       g_autoptr (UsamEmbedding) e = dup_slice (cache, 0);
-      assert_identical (e, expected);
+      usam_test_assert_same_embedding (e, expected);
       ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 1);
     }
 
@@ -284,16 +247,16 @@ START_TEST (test_damaged_files_recomputed)
   }
   contents[address + 1000] ^= 0x40;
   ck_assert (g_file_set_contents (path, contents, (gssize) length, NULL));
-  g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
+  g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, NULL);
   ck_assert (!usam_embedding_cache_was_reset (cache));
   ck_assert (usam_embedding_cache_has_slice (cache, 0));
   g_autoptr (UsamEmbedding) repaired = dup_slice (cache, 0);
-  assert_identical (repaired, expected);
+  usam_test_assert_same_embedding (repaired, expected);
   ck_assert_uint_eq (usam_embedding_cache_get_n_repaired (cache), 1);
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 1);
   g_autoptr (UsamEmbedding) reread = dup_slice (cache, 0);
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 1);
-  assert_identical (reread, expected);
+  usam_test_assert_same_embedding (reread, expected);
 }
 END_TEST
 
@@ -301,43 +264,43 @@ START_TEST (test_incomplete_slice_recomputed)
 {
   g_autoptr (UsamModel) model = usam_test_small_model (1);
   g_autoptr (UsamImage) image = usam_test_noise_volume (3, 9);
-  g_autofree char *path = tmp_path ("incomplete.h5");
-  g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
+  g_autofree char *path = usam_test_tmp_path ("incomplete.h5");
+  g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, NULL);
   g_autoptr (UsamEmbedding) e0 = dup_slice (cache, 0);
   g_autoptr (UsamEmbedding) e1 = dup_slice (cache, 1);
   g_clear_object (&cache);
 
   /* Killed between the features and the flag: the flag is all that counts. */
   poke_flag (path, 1, 0);
-  cache = open_cache (path, model, image, NULL);
+  cache = usam_test_open_cache (path, model, image, NULL);
   ck_assert (!usam_embedding_cache_was_reset (cache));
   ck_assert (usam_embedding_cache_has_slice (cache, 0));
   ck_assert (!usam_embedding_cache_has_slice (cache, 1));
   g_autoptr (UsamEmbedding) again = dup_slice (cache, 1);
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 1);
-  assert_identical (again, e1);
+  usam_test_assert_same_embedding (again, e1);
   g_autoptr (UsamEmbedding) kept = dup_slice (cache, 0);
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 1);
-  assert_identical (kept, e0);
+  usam_test_assert_same_embedding (kept, e0);
   g_clear_object (&cache);
 
   /* A flag that is neither 0 nor 1 is not complete either. */
   poke_flag (path, 0, 7);
-  cache = open_cache (path, model, image, NULL);
+  cache = usam_test_open_cache (path, model, image, NULL);
   ck_assert (!usam_embedding_cache_has_slice (cache, 0));
   ck_assert (usam_embedding_cache_has_slice (cache, 1));
   g_clear_object (&cache);
 
   /* usam_embedding_load() reads a 2D cache, but not before its flag is set. */
   g_autoptr (UsamImage) flat = usam_test_noise_volume (1, 9);
-  g_autofree char *flat_path = tmp_path ("flat.h5");
-  cache = open_cache (flat_path, model, flat, NULL);
+  g_autofree char *flat_path = usam_test_tmp_path ("flat.h5");
+  cache = usam_test_open_cache (flat_path, model, flat, NULL);
   g_autoptr (UsamEmbedding) e = dup_slice (cache, 0);
   g_clear_object (&cache);
   g_autoptr (GError) error = NULL;
   g_autoptr (UsamEmbedding) loaded = usam_embedding_load (model, flat_path, &error);
   ck_assert_msg (loaded != NULL, "%s", error ? error->message : "");
-  assert_identical (loaded, e);
+  usam_test_assert_same_embedding (loaded, e);
   poke_flag (flat_path, 0, 0);
   ck_assert (!usam_embedding_load (model, flat_path, &error));
   ck_assert_msg (strstr (error->message, "never completely written"), "%s", error->message);
@@ -391,8 +354,8 @@ START_TEST (test_precompute_async)
 {
   g_autoptr (UsamModel) model = usam_test_small_model (1);
   g_autoptr (UsamImage) image = usam_test_noise_volume (5, 11);
-  g_autofree char *path = tmp_path ("ahead.h5");
-  g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, NULL);
+  g_autofree char *path = usam_test_tmp_path ("ahead.h5");
+  g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, NULL);
   g_autoptr (UsamEmbedding) middle = dup_slice (cache, 2);
 
   AsyncState s = { 0 };
@@ -409,8 +372,8 @@ START_TEST (test_precompute_async)
   for (guint z = 0; z < 5; z++)
     {
       g_autoptr (UsamEmbedding) cached = dup_slice (cache, z);
-      g_autoptr (UsamEmbedding) direct = encode (model, image, z);
-      assert_identical (cached, direct);
+      g_autoptr (UsamEmbedding) direct = usam_test_encode (model, image, z);
+      usam_test_assert_same_embedding (cached, direct);
     }
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 5);
   g_clear_object (&cache);
@@ -418,8 +381,8 @@ START_TEST (test_precompute_async)
   /* Cancelled once the first slice is done, which is the centre one: it
    * stops there, keeping what it finished. In the calling thread, so the
    * moment of cancelling is exact. */
-  g_autofree char *path2 = tmp_path ("cancelled.h5");
-  cache = open_cache (path2, model, image, NULL);
+  g_autofree char *path2 = usam_test_tmp_path ("cancelled.h5");
+  cache = usam_test_open_cache (path2, model, image, NULL);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   AsyncState c = { g_array_new (FALSE, FALSE, sizeof (double)), cancellable, cache, NULL };
   ck_assert (!usam_embedding_cache_precompute (cache, 0, 4, 3, cancellable, on_progress, &c, &error));
@@ -441,8 +404,8 @@ START_TEST (test_precompute_async)
 
   /* Cancelled from the main loop while the worker runs. */
   g_autoptr (UsamImage) deep = usam_test_noise_volume (12, 5);
-  g_autofree char *path3 = tmp_path ("cancelled-async.h5");
-  cache = open_cache (path3, model, deep, NULL);
+  g_autofree char *path3 = usam_test_tmp_path ("cancelled-async.h5");
+  cache = usam_test_open_cache (path3, model, deep, NULL);
   g_autoptr (GCancellable) stop = g_cancellable_new ();
   AsyncState e = { 0 };
   e.cancel_after_first = stop;
@@ -460,16 +423,16 @@ START_TEST (test_cli_embed_volume)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (UsamModel) random = usam_test_small_model (3);
-  g_autofree char *ckpt = tmp_path ("small.pt");
+  g_autofree char *ckpt = usam_test_tmp_path ("small.pt");
   ck_assert_msg (usam_model_save (random, ckpt, FALSE, &error), "%s", error ? error->message : "");
   g_autoptr (UsamModel) model = usam_model_new_from_file (ckpt, USAM_PRECISION_FP32, &error);
   ck_assert_msg (model != NULL, "%s", error ? error->message : "");
   g_autoptr (UsamImage) volume = usam_test_noise_volume (3, 13);
-  g_autofree char *image = tmp_path ("volume.tif");
+  g_autofree char *image = usam_test_tmp_path ("volume.tif");
   ck_assert_msg (usam_image_save_tiff (volume, image, &error), "%s", error ? error->message : "");
   g_autoptr (UsamImage) reloaded = usam_image_load (image, &error);
   ck_assert (reloaded && usam_image_get_depth (reloaded) == 3);
-  g_autofree char *out = tmp_path ("volume.emb.h5");
+  g_autofree char *out = usam_test_tmp_path ("volume.emb.h5");
 
   /* A stale file in the way is reported and replaced. */
   ck_assert (g_file_set_contents (out, "stale", -1, NULL));
@@ -489,14 +452,14 @@ START_TEST (test_cli_embed_volume)
   ck_assert (complete && complete[0] == 1 && complete[1] == 1 && complete[2] == 1);
   for (guint z = 0; z < 3; z++)
     {
-      g_autoptr (UsamEmbedding) alone = encode (model, volume, z);
+      g_autoptr (UsamEmbedding) alone = usam_test_encode (model, volume, z);
       assert_close (features + (gsize) z * N_FEATURES, usam_embedding_get_features (alone), N_FEATURES, 1e-5f);
     }
   usam_h5_file_close (f);
   f = H5I_INVALID_HID;
 
   /* The same signature in this process: nothing to recompute. */
-  g_autoptr (UsamEmbeddingCache) cache = open_cache (out, model, reloaded, NULL);
+  g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (out, model, reloaded, NULL);
   ck_assert (!usam_embedding_cache_was_reset (cache));
   for (guint z = 0; z < 3; z++)
     ck_assert (usam_embedding_cache_has_slice (cache, z));
@@ -510,9 +473,9 @@ START_TEST (test_cli_embed_volume)
 
   /* A time series is not a volume. */
   g_autoptr (UsamImage) series = usam_image_new (USAM_PIXEL_TYPE_U8, 16, 16, 1, 1, 3, &error);
-  g_autofree char *series_path = tmp_path ("series.tif");
+  g_autofree char *series_path = usam_test_tmp_path ("series.tif");
   ck_assert (usam_image_save_tiff (series, series_path, &error));
-  g_autofree char *never = tmp_path ("never.h5");
+  g_autofree char *never = usam_test_tmp_path ("never.h5");
   const char *bad[] = { "embed", "--volume", "--model", ckpt, "--image", series_path, "--out", never, NULL };
   g_clear_pointer (&err, g_free);
   ck_assert_int_eq (usam_test_run_usam (bad, &err), 1);

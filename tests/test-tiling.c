@@ -17,46 +17,6 @@
 #include "usam-h5.h"
 #include "usam-test-util.h"
 
-#define SIDE 16
-#define N_FEATURES (256 * SIDE * SIDE)
-
-static char *
-tmp_path (const char *name)
-{
-  return g_build_filename (usam_test_tmpdir (), name, NULL);
-}
-
-static UsamEmbeddingCache *
-open_cache (const char *path, UsamModel *model, UsamImage *image, const UsamEmbeddingCacheOptions *options)
-{
-  g_autoptr (GError) error = NULL;
-  UsamEmbeddingCache *cache = usam_embedding_cache_open (path, model, image, options, &error);
-  ck_assert_msg (cache != NULL, "%s", error ? error->message : "");
-  return cache;
-}
-
-static UsamEmbedding *
-encode (UsamModel *model, UsamImage *image, guint z)
-{
-  g_autoptr (GError) error = NULL;
-  UsamEmbedding *e = usam_model_encode (model, image, 0, z, USAM_NORMALIZE_MINMAX, NULL, NULL, NULL, &error);
-  ck_assert_msg (e != NULL, "%s", error ? error->message : "");
-  return e;
-}
-
-static void
-assert_identical (UsamEmbedding *a, UsamEmbedding *b)
-{
-  UsamEmbeddingShape sa, sb;
-  usam_embedding_get_shape (a, &sa);
-  usam_embedding_get_shape (b, &sb);
-  ck_assert (memcmp (&sa, &sb, sizeof sa) == 0);
-  ck_assert_uint_eq (sa.channels * sa.height * sa.width, N_FEATURES);
-  ck_assert_msg (memcmp (usam_embedding_get_features (a), usam_embedding_get_features (b), N_FEATURES * sizeof (float))
-                     == 0,
-                 "embeddings differ");
-}
-
 START_TEST (test_tiling_grid)
 {
   /* μSAM's grid: tiles from the corner, cut at the border, in row order. */
@@ -112,9 +72,9 @@ START_TEST (test_tiled_embeddings)
 {
   g_autoptr (UsamModel) model = usam_test_small_model (5);
   g_autoptr (UsamImage) image = usam_test_noise_volume (2, 17);
-  g_autofree char *path = tmp_path ("tiled.h5");
+  g_autofree char *path = usam_test_tmp_path ("tiled.h5");
   const UsamEmbeddingCacheOptions options = { .tile_width = 16, .tile_height = 16, .halo_width = 4, .halo_height = 4 };
-  g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, &options);
+  g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, &options);
   ck_assert_uint_eq (usam_embedding_cache_get_n_tiles (cache), 6); /* 3 × 2 over 40 × 32 */
   g_autoptr (GError) error = NULL;
   ck_assert (usam_embedding_cache_precompute (cache, 0, 1, 0, NULL, NULL, NULL, &error));
@@ -125,7 +85,7 @@ START_TEST (test_tiled_embeddings)
   g_clear_object (&cache);
 
   /* Read back, each tile its own crop encoded alone. */
-  cache = open_cache (path, model, image, &options);
+  cache = usam_test_open_cache (path, model, image, &options);
   ck_assert (!usam_embedding_cache_was_reset (cache));
   for (guint z = 0; z < 2; z++)
     for (guint i = 0; i < 6; i++)
@@ -135,8 +95,8 @@ START_TEST (test_tiled_embeddings)
         g_autoptr (UsamEmbedding) stored = dup_tile (cache, z, i);
         g_autoptr (UsamImage) crop
             = usam_image_dup_region (image, 0, z, tile.outer.x, tile.outer.y, tile.outer.width, tile.outer.height);
-        g_autoptr (UsamEmbedding) alone = encode (model, crop, 0);
-        assert_identical (stored, alone);
+        g_autoptr (UsamEmbedding) alone = usam_test_encode (model, crop, 0);
+        usam_test_assert_same_embedding (stored, alone);
       }
   ck_assert_uint_eq (usam_embedding_cache_get_n_computed (cache), 0);
 }
@@ -159,9 +119,9 @@ START_TEST (test_tiled_ais_maps)
 {
   g_autoptr (UsamModel) model = small_model_with_decoder ();
   g_autoptr (UsamImage) image = usam_test_noise_volume (1, 23);
-  g_autofree char *path = tmp_path ("tiled-ais.h5");
+  g_autofree char *path = usam_test_tmp_path ("tiled-ais.h5");
   const UsamEmbeddingCacheOptions options = { .tile_width = 16, .tile_height = 16, .halo_width = 4, .halo_height = 4 };
-  g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, &options);
+  g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, &options);
   g_autoptr (GError) error = NULL;
   g_autoptr (UsamAisMaps) maps = usam_ais_maps_predict_tiled (model, cache, 0, NULL, NULL, NULL, &error);
   ck_assert_msg (maps != NULL, "%s", error ? error->message : "");
@@ -188,11 +148,11 @@ START_TEST (test_tiled_ais_maps)
     }
 
   /* One tile as large as the image is the untiled path. */
-  g_autofree char *one_path = tmp_path ("one-tile.h5");
+  g_autofree char *one_path = usam_test_tmp_path ("one-tile.h5");
   const UsamEmbeddingCacheOptions one = { .tile_width = 64, .tile_height = 64 };
-  g_autoptr (UsamEmbeddingCache) single = open_cache (one_path, model, image, &one);
+  g_autoptr (UsamEmbeddingCache) single = usam_test_open_cache (one_path, model, image, &one);
   g_autoptr (UsamAisMaps) tiled = usam_ais_maps_predict_tiled (model, single, 0, NULL, NULL, NULL, &error);
-  g_autoptr (UsamEmbedding) embedding = encode (model, image, 0);
+  g_autoptr (UsamEmbedding) embedding = usam_test_encode (model, image, 0);
   g_autoptr (UsamAisMaps) untiled = usam_ais_maps_predict (model, embedding, &error);
   ck_assert (tiled && untiled);
   ck_assert (memcmp (tiled->foreground, untiled->foreground, 3 * 40 * 32 * sizeof (float)) == 0);
@@ -243,13 +203,13 @@ START_TEST (test_cli_tiled)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (UsamModel) random = small_model_with_decoder ();
-  g_autofree char *ckpt = tmp_path ("small-ais.pt");
+  g_autofree char *ckpt = usam_test_tmp_path ("small-ais.pt");
   ck_assert_msg (usam_model_save (random, ckpt, TRUE, &error), "%s", error ? error->message : "");
   g_autoptr (UsamImage) plane = usam_test_noise_volume (1, 29);
-  g_autofree char *image = tmp_path ("plane.tif");
+  g_autofree char *image = usam_test_tmp_path ("plane.tif");
   ck_assert_msg (usam_image_save_tiff (plane, image, &error), "%s", error ? error->message : "");
-  g_autofree char *emb = tmp_path ("plane-tiles.h5");
-  g_autofree char *a = tmp_path ("tiled-a.tif"), *b = tmp_path ("tiled-b.tif");
+  g_autofree char *emb = usam_test_tmp_path ("plane-tiles.h5");
+  g_autofree char *a = usam_test_tmp_path ("tiled-a.tif"), *b = usam_test_tmp_path ("tiled-b.tif");
 
   const char *embed[] = { "embed", "--model", ckpt, "--image", image, "--tile", "16,16", "--halo", "4,4", "--out", emb,
                           NULL };
@@ -276,7 +236,7 @@ START_TEST (test_cli_tiled)
 
   /* A prompt goes to its tile (35, 20: the last column, second row), and
    * its masks come back in image coordinates. */
-  g_autofree char *pred = tmp_path ("tiled-predict.h5");
+  g_autofree char *pred = usam_test_tmp_path ("tiled-predict.h5");
   const char *predict[] = { "predict", "--model", ckpt, "--image", image, "--point", "35,20,1", "--multimask",
                             "--tile", "16,16", "--halo", "4,4", "--embedding", emb, "--out", pred, NULL };
   g_clear_pointer (&err, g_free);
@@ -291,7 +251,7 @@ START_TEST (test_cli_tiled)
     g_autoptr (UsamModel) model = usam_model_new_from_file (ckpt, USAM_PRECISION_FP32, &error);
     g_autoptr (UsamImage) reloaded = usam_image_load (image, &error);
     const UsamEmbeddingCacheOptions options = { .tile_width = 16, .tile_height = 16, .halo_width = 4, .halo_height = 4 };
-    g_autoptr (UsamEmbeddingCache) cache = open_cache (emb, model, reloaded, &options);
+    g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (emb, model, reloaded, &options);
     UsamTile tile;
     usam_tiling_get_tile (usam_embedding_cache_get_tiling (cache), 5, &tile);
     g_autoptr (UsamEmbedding) embedding = dup_tile (cache, 0, 5);
@@ -410,7 +370,7 @@ START_TEST (test_tiled_ais_real_image)
   g_autofree char *image = usam_test_shared_path (rel_image);
   g_autofree char *truth = usam_test_shared_path (rel_labels);
   g_autofree char *model = usam_test_source_path ("data/models/usam-starter.pt");
-  g_autofree char *tiled = tmp_path ("dsb-tiled.tif"), *untiled = tmp_path ("dsb-untiled.tif");
+  g_autofree char *tiled = usam_test_tmp_path ("dsb-tiled.tif"), *untiled = usam_test_tmp_path ("dsb-untiled.tif");
   const char *run_tiled[] = { "segment", "--model", model, "--image", image, "--mode", "ais", "--tile", "256,256",
                               "--halo", "64,64", "--out", tiled, NULL };
   const char *run_untiled[] = { "segment", "--model", model, "--image", image, "--mode", "ais", "--out", untiled, NULL };
@@ -518,12 +478,12 @@ START_TEST (test_tiled_amg)
   p.box_nms_thresh = 1.0; /* random weights: large overlapping masks */
 
   /* One tile covering the image is the untiled path, mask for mask. */
-  g_autofree char *one_path = tmp_path ("amg-one.h5");
+  g_autofree char *one_path = usam_test_tmp_path ("amg-one.h5");
   const UsamEmbeddingCacheOptions one = { .tile_width = 256, .tile_height = 256 };
-  g_autoptr (UsamEmbeddingCache) single = open_cache (one_path, model, image, &one);
+  g_autoptr (UsamEmbeddingCache) single = usam_test_open_cache (one_path, model, image, &one);
   g_autoptr (UsamMaskSet) tiled = usam_amg_generate_tiled (model, single, 0, &p, NULL, NULL, NULL, &error);
   ck_assert_msg (tiled != NULL, "%s", error ? error->message : "");
-  g_autoptr (UsamEmbedding) embedding = encode (model, image, 0);
+  g_autoptr (UsamEmbedding) embedding = usam_test_encode (model, image, 0);
   g_autoptr (UsamMaskSet) plain = usam_amg_generate (model, embedding, &p, NULL, NULL, NULL, NULL, &error);
   ck_assert (plain != NULL);
   guint n = usam_mask_set_get_n (plain);
@@ -540,9 +500,9 @@ START_TEST (test_tiled_amg)
   /* Six tiles: no mask runs into a tile side inside the image, every mask
    * and its point lie in the tile its grid point came from, and no two
    * masks of different tiles overlap beyond the crop NMS threshold. */
-  g_autofree char *path = tmp_path ("amg-six.h5");
+  g_autofree char *path = usam_test_tmp_path ("amg-six.h5");
   const UsamEmbeddingCacheOptions six = { .tile_width = 64, .tile_height = 64, .halo_width = 16, .halo_height = 16 };
-  g_autoptr (UsamEmbeddingCache) cache = open_cache (path, model, image, &six);
+  g_autoptr (UsamEmbeddingCache) cache = usam_test_open_cache (path, model, image, &six);
   p.box_nms_thresh = 0.7;
   ck_assert_uint_eq (usam_embedding_cache_get_n_tiles (cache), 6);
   g_autoptr (UsamMaskSet) masks = usam_amg_generate_tiled (model, cache, 0, &p, NULL, NULL, NULL, &error);

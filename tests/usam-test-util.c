@@ -219,3 +219,39 @@ usam_test_run_usam (const char *const *args, char **err)
   ck_assert_msg (WIFEXITED (wait_status), "usam did not exit normally (crash?): %s", *err);
   return WEXITSTATUS (wait_status);
 }
+
+char *
+usam_test_tmp_path (const char *name)
+{
+  return g_build_filename (usam_test_tmpdir (), name, NULL);
+}
+
+UsamEmbeddingCache *
+usam_test_open_cache (const char *path, UsamModel *model, UsamImage *image, const UsamEmbeddingCacheOptions *options)
+{
+  g_autoptr (GError) error = NULL;
+  UsamEmbeddingCache *cache = usam_embedding_cache_open (path, model, image, options, &error);
+  ck_assert_msg (cache != NULL, "%s", error ? error->message : "");
+  return cache;
+}
+
+UsamEmbedding *
+usam_test_encode (UsamModel *model, UsamImage *image, guint z)
+{
+  g_autoptr (GError) error = NULL;
+  UsamEmbedding *e = usam_model_encode (model, image, 0, z, USAM_NORMALIZE_MINMAX, NULL, NULL, NULL, &error);
+  ck_assert_msg (e != NULL, "%s", error ? error->message : "");
+  return e;
+}
+
+void
+usam_test_assert_same_embedding (UsamEmbedding *a, UsamEmbedding *b)
+{
+  UsamEmbeddingShape sa, sb;
+  usam_embedding_get_shape (a, &sa);
+  usam_embedding_get_shape (b, &sb);
+  ck_assert (memcmp (&sa, &sb, sizeof sa) == 0);
+  gsize n = (gsize) sa.channels * sa.height * sa.width;
+  ck_assert_msg (memcmp (usam_embedding_get_features (a), usam_embedding_get_features (b), n * sizeof (float)) == 0,
+                 "embeddings differ");
+}

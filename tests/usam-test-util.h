@@ -2,6 +2,7 @@
 #pragma once
 
 #include "usam-ctc.h"
+#include "usam-embedding-cache.h"
 #include "usam-image.h"
 #include "usam-model.h"
 
@@ -50,5 +51,14 @@ UsamModel *usam_test_small_model (guint64 seed);
 UsamImage *usam_test_noise_volume (guint depth, guint32 seed);
 /* Runs the build tree's usam with @args; returns its exit status, stderr in *@err. */
 int usam_test_run_usam (const char *const *args, char **err);
+/* @name in the test's temporary directory. */
+char *usam_test_tmp_path (const char *name);
+/* The embedding cache at @path, failing the test when it cannot be opened. */
+UsamEmbeddingCache *usam_test_open_cache (const char *path, UsamModel *model, UsamImage *image,
+                                          const UsamEmbeddingCacheOptions *options);
+/* Plane (0, @z) of @image encoded, min–max normalised. */
+UsamEmbedding *usam_test_encode (UsamModel *model, UsamImage *image, guint z);
+/* Same shape and bit-identical features. */
+void usam_test_assert_same_embedding (UsamEmbedding *a, UsamEmbedding *b);
 
 G_END_DECLS
