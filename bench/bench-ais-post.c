@@ -10,44 +10,16 @@
  * build's shared_data). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
 #include <glib.h>
 
+#include "bench-util.h"
 #include "usam-ais-post.h"
 #include "usam-ais-targets.h"
 #include "usam-image.h"
 #include "usam-metrics.h"
 
 #define TILE 256
-
-static double
-now (void)
-{
-  return (double) g_get_monotonic_time () / 1e6;
-}
-
-static double
-peak_rss_mb (void)
-{
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
-  return (double) ru.ru_maxrss / 1024.0;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, (size_t) n, sizeof *v, compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* The 256 × 256 val ground truths, in manifest order. */
 static GPtrArray *
@@ -116,23 +88,23 @@ bench_size (GPtrArray *tiles, guint size, int runs)
   g_autoptr (GError) error = NULL;
   for (int r = 0; r < runs; r++)
     {
-      double t0 = now ();
+      double t0 = bench_now ();
       if (!usam_ais_targets (gt, size, size, USAM_AIS_TARGETS_TRAINING_MIN_SIZE, maps, maps + n, maps + 2 * n, NULL,
                              &error))
         g_error ("%s", error->message);
-      double t1 = now ();
+      double t1 = bench_now ();
       if (!usam_ais_segment (maps, maps + n, maps + 2 * n, size, size, &params, seg, &n_objects, NULL, &error))
         g_error ("%s", error->message);
-      double t2 = now ();
+      double t2 = bench_now ();
       if (!usam_metrics_compute (gt, seg, size, size, &m, &error))
         g_error ("%s", error->message);
-      double t3 = now ();
+      double t3 = bench_now ();
       t_targets[r] = t1 - t0;
       t_segment[r] = t2 - t1;
       t_metrics[r] = t3 - t2;
     }
   printf ("| %4u² | %6u | %6u | %9.3f | %9.3f | %9.3f | %.4f |\n", size, m.n_true, n_objects,
-          median (t_segment, runs), median (t_targets, runs), median (t_metrics, runs), m.mean_accuracy);
+          bench_median (t_segment, runs), bench_median (t_targets, runs), bench_median (t_metrics, runs), m.mean_accuracy);
 }
 
 int
@@ -149,6 +121,6 @@ main (int argc, char **argv)
   printf ("|-------|--------|--------|-----------|-----------|-----------|--------|\n");
   bench_size (tiles, 1024, 5);
   bench_size (tiles, 4096, 3);
-  printf ("\npeak RSS %.0f MB\n", peak_rss_mb ());
+  printf ("\npeak RSS %.0f MB\n", bench_peak_rss_mb ());
   return 0;
 }

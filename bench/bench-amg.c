@@ -11,23 +11,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
+#include "bench-util.h"
 #include "usam-amg.h"
-
-static double
-now (void)
-{
-  return (double) g_get_monotonic_time () / 1e6;
-}
-
-static double
-peak_rss_mb (void)
-{
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
-  return (double) ru.ru_maxrss / 1024.0;
-}
 
 /* Bright discs on a gradient, like cells on a background. */
 static UsamImage *
@@ -60,14 +46,14 @@ run (UsamModel *model, UsamEmbedding *embedding, const char *label, const UsamAm
 {
   g_autoptr (GError) error = NULL;
   UsamAmgStats stats;
-  double t0 = now ();
+  double t0 = bench_now ();
   g_autoptr (UsamMaskSet) masks = usam_amg_generate (model, embedding, params, &stats, NULL, NULL, NULL, &error);
   if (!masks)
     {
       fprintf (stderr, "bench-amg: %s\n", error->message);
       exit (1);
     }
-  double t1 = now ();
+  double t1 = bench_now ();
   g_autofree guint32 *labels = g_new (guint32, (gsize) size * size);
   guint n = 0;
   if (!usam_amg_paint (masks, params, labels, &n, &error))
@@ -75,7 +61,7 @@ run (UsamModel *model, UsamEmbedding *embedding, const char *label, const UsamAm
       fprintf (stderr, "bench-amg: %s\n", error->message);
       exit (1);
     }
-  double t2 = now ();
+  double t2 = bench_now ();
   printf ("%-22s %8.2f %8.2f %8.3f %8.3f %8.2f   %5u %5u %5u %5u\n", label, stats.decode, stats.filter, stats.nms,
           t2 - t1, t2 - t0, stats.n_candidates, stats.n_filtered, stats.n_kept, n);
 }
@@ -88,14 +74,14 @@ main (int argc, char **argv)
   guint pps = argc > 3 ? (guint) atoi (argv[3]) : 32;
   guint batch = argc > 4 ? (guint) atoi (argv[4]) : 64;
   g_autoptr (GError) error = NULL;
-  double t0 = now ();
+  double t0 = bench_now ();
   g_autoptr (UsamModel) model = usam_model_new_random (preset, 1, USAM_PRECISION_FP32, &error);
   if (!model)
     {
       fprintf (stderr, "bench-amg: %s\n", error->message);
       return 1;
     }
-  double t1 = now ();
+  double t1 = bench_now ();
   g_autoptr (UsamImage) image = synthetic_image (size);
   g_autoptr (UsamEmbedding) embedding
       = usam_model_encode (model, image, 0, 0, USAM_NORMALIZE_MINMAX, NULL, NULL, NULL, &error);
@@ -104,7 +90,7 @@ main (int argc, char **argv)
       fprintf (stderr, "bench-amg: %s\n", error->message);
       return 1;
     }
-  double t2 = now ();
+  double t2 = bench_now ();
   printf ("AMG on a %u² image, %s with random weights, %u × %u grid in batches of %u, threads %s\n", size, preset,
           pps, pps, batch,
           g_getenv ("USAM_NUM_THREADS") ? g_getenv ("USAM_NUM_THREADS") : "all");
@@ -119,6 +105,6 @@ main (int argc, char **argv)
   p.stability_score_thresh = 0.0;
   run (model, embedding, "all masks pass", &p, size);
   printf ("\nseconds; AMG total = decode + filter + nms + paint (encoder not included); peak RSS %.0f MB\n",
-          peak_rss_mb ());
+          bench_peak_rss_mb ());
   return 0;
 }

@@ -6,39 +6,11 @@
  * batch of 64 prompts. Prints a table. */
 #include <math.h>
 #include <stdio.h>
-#include <sys/resource.h>
 
 #include <glib.h>
 
+#include "bench-util.h"
 #include "usam-model.h"
-
-static double
-now (void)
-{
-  return (double) g_get_monotonic_time () / 1e6;
-}
-
-static double
-peak_rss_mb (void)
-{
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
-  return (double) ru.ru_maxrss / 1024.0;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, (size_t) n, sizeof *v, compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* A smooth synthetic image: blobs on a gradient, like cells on background. */
 static UsamImage *
@@ -106,33 +78,21 @@ main (int argc, char **argv)
     }
   runs = MAX (runs, 50);
 
-  if (!model_path)
+  if (!model_path && !(model_path = bench_random_vit_b_path (&error)))
     {
-      model_path = g_build_filename (g_get_user_cache_dir (), "usam", "bench-vit_b-random.pth", NULL);
-      if (!g_file_test (model_path, G_FILE_TEST_EXISTS))
-        {
-          g_autofree char *dir = g_path_get_dirname (model_path);
-          g_mkdir_with_parents (dir, 0755);
-          double t0 = now ();
-          g_autoptr (UsamModel) fresh = usam_model_new_random ("vit_b", 1, USAM_PRECISION_FP32, &error);
-          if (!fresh || !usam_model_save (fresh, model_path, FALSE, &error))
-            {
-              fprintf (stderr, "bench-sam: %s\n", error->message);
-              return 1;
-            }
-          printf ("made %s in %.1f s\n", model_path, now () - t0);
-        }
+      fprintf (stderr, "bench-sam: %s\n", error->message);
+      return 1;
     }
 
-  double t0 = now ();
+  double t0 = bench_now ();
   g_autoptr (UsamModel) model = usam_model_new_from_file (model_path, USAM_PRECISION_FP32, &error);
   if (!model)
     {
       fprintf (stderr, "bench-sam: %s\n", error->message);
       return 1;
     }
-  double load_s = now () - t0;
-  double rss_loaded = peak_rss_mb ();
+  double load_s = bench_now () - t0;
+  double rss_loaded = bench_peak_rss_mb ();
   g_autofree char *description = usam_model_dup_description (model);
   g_autoptr (UsamImage) image = synthetic_image (1024);
 
@@ -145,7 +105,7 @@ main (int argc, char **argv)
   g_autoptr (UsamEmbedding) embedding = NULL;
   for (int pass = 0; pass < 2; pass++)
     {
-      t0 = now ();
+      t0 = bench_now ();
       g_clear_pointer (&embedding, usam_embedding_unref);
       embedding = usam_model_encode (model, image, 0, 0, USAM_NORMALIZE_MINMAX, NULL, NULL, NULL, &error);
       if (!embedding)
@@ -153,18 +113,18 @@ main (int argc, char **argv)
           fprintf (stderr, "bench-sam: %s\n", error->message);
           return 1;
         }
-      printf ("| encode 1024², fp32 (run %d)           | %8.2f s  |\n", pass + 1, now () - t0);
+      printf ("| encode 1024², fp32 (run %d)           | %8.2f s  |\n", pass + 1, bench_now () - t0);
     }
-  double rss_fp32 = peak_rss_mb ();
+  double rss_fp32 = bench_peak_rss_mb ();
   if (!no_bf16)
     {
       g_autoptr (UsamModel) bf16 = usam_model_new_from_file (model_path, USAM_PRECISION_BF16, &error);
       for (int pass = 0; bf16 && pass < 2; pass++)
         {
-          t0 = now ();
+          t0 = bench_now ();
           g_autoptr (UsamEmbedding) e = usam_model_encode (bf16, image, 0, 0, USAM_NORMALIZE_MINMAX, NULL, NULL, NULL,
                                                            &error);
-          printf ("| encode 1024², bf16 (run %d)           | %8.2f s  |\n", pass + 1, now () - t0);
+          printf ("| encode 1024², bf16 (run %d)           | %8.2f s  |\n", pass + 1, bench_now () - t0);
         }
     }
 
@@ -182,7 +142,7 @@ main (int argc, char **argv)
       g_autofree double *t = g_new (double, runs);
       for (int i = 0; i < runs + 2; i++)
         {
-          double s = now ();
+          double s = bench_now ();
           g_autoptr (UsamPrediction) p
               = usam_model_predict (model, embedding, &cases[c].prompt, 1, cases[c].flags, NULL, &error);
           if (!p)
@@ -191,9 +151,9 @@ main (int argc, char **argv)
               return 1;
             }
           if (i >= 2)
-            t[i - 2] = now () - s;
+            t[i - 2] = bench_now () - s;
         }
-      printf ("| prompt: %-20s (median) | %8.1f ms |\n", cases[c].label, 1e3 * median (t, runs));
+      printf ("| prompt: %-20s (median) | %8.1f ms |\n", cases[c].label, 1e3 * bench_median (t, runs));
     }
 
   float points[64 * 2];
@@ -206,13 +166,13 @@ main (int argc, char **argv)
       labels[i] = 1;
       batch[i] = (UsamPrompt) { points + 2 * i, labels + i, 1, NULL, NULL };
     }
-  t0 = now ();
+  t0 = bench_now ();
   g_autoptr (UsamPrediction) many = usam_model_predict (model, embedding, batch, 64, USAM_PREDICT_MULTIMASK, NULL, &error);
-  double batch_s = now () - t0;
+  double batch_s = bench_now () - t0;
   printf ("| batch of 64 points, 3 masks each     | %8.2f s  |\n", batch_s);
   printf ("|   per prompt                         | %8.1f ms |\n", 1e3 * batch_s / 64);
   printf ("| peak RSS after load                  | %8.0f MB |\n", rss_loaded);
   printf ("| peak RSS after fp32 encode           | %8.0f MB |\n", rss_fp32);
-  printf ("| peak RSS overall                     | %8.0f MB |\n", peak_rss_mb ());
+  printf ("| peak RSS overall                     | %8.0f MB |\n", bench_peak_rss_mb ());
   return 0;
 }

@@ -13,24 +13,10 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
+#include "bench-util.h"
 #include "usam-embedding-cache.h"
-
-static double
-now (void)
-{
-  return (double) g_get_monotonic_time () / 1e6;
-}
-
-static double
-peak_rss_mb (void)
-{
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
-  return (double) ru.ru_maxrss / 1024.0;
-}
 
 static double
 rss_mb (void)
@@ -65,17 +51,8 @@ bench_model (const char *preset, GError **error)
 {
   if (g_strcmp0 (preset, "vit_b") != 0)
     return usam_model_new_random (preset, 1, USAM_PRECISION_AUTO, error);
-  /* The random vit_b bench-sam keeps, made once. */
-  g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "usam", "bench-vit_b-random.pth", NULL);
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_autofree char *dir = g_path_get_dirname (path);
-      g_mkdir_with_parents (dir, 0755);
-      g_autoptr (UsamModel) fresh = usam_model_new_random ("vit_b", 1, USAM_PRECISION_FP32, error);
-      if (!fresh || !usam_model_save (fresh, path, FALSE, error))
-        return NULL;
-    }
-  return usam_model_new_from_file (path, USAM_PRECISION_AUTO, error);
+  g_autofree char *path = bench_random_vit_b_path (error);
+  return path ? usam_model_new_from_file (path, USAM_PRECISION_AUTO, error) : NULL;
 }
 
 int
@@ -87,14 +64,14 @@ main (int argc, char **argv)
   guint halo = argc > 4 ? (guint) atoi (argv[4]) : 256;
   g_autoptr (GError) error = NULL;
 
-  double t0 = now ();
+  double t0 = bench_now ();
   g_autoptr (UsamModel) model = bench_model (preset, &error);
   if (!model)
     {
       fprintf (stderr, "bench-tiles: %s\n", error->message);
       return 1;
     }
-  double load_s = now () - t0;
+  double load_s = bench_now () - t0;
   g_autoptr (UsamImage) image = synthetic_image (size);
   g_autofree char *dir = g_dir_make_tmp ("bench-tiles-XXXXXX", &error);
   g_autofree char *path = dir ? g_build_filename (dir, "tiles.h5", NULL) : NULL;
@@ -115,14 +92,14 @@ main (int argc, char **argv)
     {
       UsamTile t;
       usam_tiling_get_tile (usam_embedding_cache_get_tiling (cache), i, &t);
-      double s = now ();
+      double s = bench_now ();
       g_autoptr (UsamEmbedding) e = usam_embedding_cache_dup_tile (cache, 0, i, NULL, NULL, NULL, &error);
       if (!e)
         {
           fprintf (stderr, "bench-tiles: %s\n", error->message);
           return 1;
         }
-      double dt = now () - s;
+      double dt = bench_now () - s;
       total += dt;
       g_clear_pointer (&e, usam_embedding_unref);
       double rss = rss_mb ();
@@ -132,7 +109,7 @@ main (int argc, char **argv)
               t.outer.y, dt, rss);
     }
   double rss_last = rss_mb ();
-  double r0 = now ();
+  double r0 = bench_now ();
   for (guint i = 0; i < n; i++)
     {
       g_autoptr (UsamEmbedding) e = usam_embedding_cache_dup_tile (cache, 0, i, NULL, NULL, NULL, &error);
@@ -142,7 +119,7 @@ main (int argc, char **argv)
           return 1;
         }
     }
-  double read_s = now () - r0;
+  double read_s = bench_now () - r0;
   GStatBuf st;
   double file_mb = g_stat (path, &st) == 0 ? (double) st.st_size / (1024.0 * 1024.0) : 0;
   printf ("\n| measurement | value |\n|---|---|\n");
@@ -151,7 +128,7 @@ main (int argc, char **argv)
   printf ("| cache file | %.0f MB |\n", file_mb);
   printf ("| RSS with the image loaded | %.0f MB |\n", rss_image);
   printf ("| RSS after the first tile / the last | %.0f / %.0f MB |\n", rss_first, rss_last);
-  printf ("| peak RSS | %.0f MB |\n", peak_rss_mb ());
+  printf ("| peak RSS | %.0f MB |\n", bench_peak_rss_mb ());
   g_clear_object (&cache);
   g_unlink (path);
   g_rmdir (dir);

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
-#include <sys/wait.h>
 
 #include "usam-ctc.h"
 #include "usam-error.h"
@@ -321,51 +320,33 @@ START_TEST (test_volumes_and_slice_seg)
 }
 END_TEST
 
-static int
-run_usam (const char *const *args, char **out, char **err)
-{
-  g_autofree char *exe = usam_test_build_path ("app/usam");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, exe);
-  for (int i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  int wait_status = 0;
-  g_autoptr (GError) error = NULL;
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &wait_status,
-                               &error),
-                 "cannot run %s: %s", exe, error ? error->message : "");
-  ck_assert_msg (WIFEXITED (wait_status), "usam did not exit normally: %s", *err);
-  return WEXITSTATUS (wait_status);
-}
-
 START_TEST (test_cli)
 {
   g_autofree char *gt = usam_test_shared_path ("data/ctc-metrics-fixture/GT");
   g_autofree char *res = usam_test_shared_path ("data/ctc-metrics-fixture/res");
   g_autofree char *out = NULL, *err = NULL;
   const char *plain[] = { "evaluate-tracks", "--gt", gt, "--res", res, NULL };
-  ck_assert_int_eq (run_usam (plain, &out, &err), 0);
+  ck_assert_int_eq (usam_test_run_usam_full (plain, &out, &err), 0);
   ck_assert_msg (strstr (out, "SEG 1.000000") && strstr (out, "DET 1.000000") && strstr (out, "TRA 1.000000"), "%s",
                  out);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
   const char *csv[] = { "evaluate-tracks", "--gt", gt, "--res", res, "--csv", NULL };
-  ck_assert_int_eq (run_usam (csv, &out, &err), 0);
+  ck_assert_int_eq (usam_test_run_usam_full (csv, &out, &err), 0);
   ck_assert_msg (g_str_has_prefix (out, "seg,det,tra,aogm,") && strstr (out, "\n1,1,1,0,"), "%s", out);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
   const char *missing[] = { "evaluate-tracks", "--gt", gt, NULL };
-  ck_assert_int_eq (run_usam (missing, &out, &err), 2);
+  ck_assert_int_eq (usam_test_run_usam_full (missing, &out, &err), 2);
   g_autofree char *line = g_strchomp (g_strdup (err));
   ck_assert_msg (strchr (line, '\n') == NULL && strstr (line, "--res"), "%s", err);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
   const char *wrong[] = { "evaluate-tracks", "--gt", res, "--res", res, NULL };
-  ck_assert_int_eq (run_usam (wrong, &out, &err), 1);
+  ck_assert_int_eq (usam_test_run_usam_full (wrong, &out, &err), 1);
   ck_assert_msg (strstr (err, "man_track"), "%s", err);
 }
 END_TEST

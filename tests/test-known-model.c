@@ -266,14 +266,9 @@ START_TEST (test_cli_models)
   g_autofree char *lm = micro_sam_model ("vit_b_lm");
   g_autofree char *lm_decoder = micro_sam_model ("vit_b_lm_decoder");
   write_split (lm, lm_decoder);
-  g_autofree char *exe = usam_test_build_path ("app/usam");
-  const char *argv[] = { exe, "models", "--installed", NULL };
+  const char *args[] = { "models", "--installed", NULL };
   g_autofree char *out = NULL, *err = NULL;
-  int status = -1;
-  g_autoptr (GError) error = NULL;
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error),
-                 "%s", error ? error->message : "");
-  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "usam models failed: %s", err);
+  ck_assert_msg (usam_test_run_usam_full (args, &out, &err) == 0, "usam models failed: %s", err);
   g_autofree char *entry = g_strdup_printf ("μSAM, light microscopy (ViT-B)\n  installed: %s\n", lm);
   ck_assert_msg (strstr (out, entry), "%s", out);
   ck_assert_msg (strstr (out, "usam starter"), "%s", out);

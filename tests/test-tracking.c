@@ -4,7 +4,6 @@
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
-#include <sys/wait.h>
 
 #include "usam-ctc.h"
 #include "usam-error.h"
@@ -391,25 +390,6 @@ START_TEST (test_linking_time)
 }
 END_TEST
 
-static int
-run_usam (const char *const *args, char **err)
-{
-  g_autofree char *exe = usam_test_build_path ("app/usam");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, exe);
-  for (int i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  int wait_status = 0;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *out = NULL;
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, err,
-                               &wait_status, &error),
-                 "cannot run %s: %s", exe, error ? error->message : "");
-  ck_assert_msg (WIFEXITED (wait_status), "usam did not exit normally: %s", *err);
-  return WEXITSTATUS (wait_status);
-}
-
 START_TEST (test_cli)
 {
   Series s = generate (2, 128, 128, 8, 5, 8, 2.0, 0.15);
@@ -435,7 +415,7 @@ START_TEST (test_cli)
   g_autofree char *res = g_build_filename (tmp, "track-res", NULL);
   g_autofree char *err = NULL;
   const char *track[] = { "track", "--labels", stack, "--out", res, NULL };
-  ck_assert_msg (run_usam (track, &err) == 0, "%s", err);
+  ck_assert_msg (usam_test_run_usam (track, &err) == 0, "%s", err);
   UsamCtcScores sc;
   ck_assert_msg (usam_ctc_evaluate (gt, res, &sc, &error), "%s", error ? error->message : "");
   ck_assert (sc.det == 1.0 && sc.tra >= CLEAN_TRA_BAR);
@@ -444,16 +424,16 @@ START_TEST (test_cli)
   /* a folder of per-frame label images works the same */
   g_autofree char *res2 = g_build_filename (tmp, "track-res2", NULL);
   const char *again[] = { "track", "--labels", res, "--out", res2, "--max-distance", "25", NULL };
-  ck_assert_msg (run_usam (again, &err) == 0, "%s", err);
+  ck_assert_msg (usam_test_run_usam (again, &err) == 0, "%s", err);
   ck_assert_msg (usam_ctc_evaluate (gt, res2, &sc, &error), "%s", error ? error->message : "");
   ck_assert (sc.det == 1.0 && sc.tra >= CLEAN_TRA_BAR);
   g_clear_pointer (&err, g_free);
 
   const char *bad[] = { "track", "--labels", stack, NULL };
-  ck_assert_int_eq (run_usam (bad, &err), 2);
+  ck_assert_int_eq (usam_test_run_usam (bad, &err), 2);
   g_clear_pointer (&err, g_free);
   const char *missing[] = { "track", "--labels", "/nonexistent.tif", "--out", res2, NULL };
-  ck_assert_int_eq (run_usam (missing, &err), 1);
+  ck_assert_int_eq (usam_test_run_usam (missing, &err), 1);
   series_clear (&s);
 }
 END_TEST
@@ -485,7 +465,7 @@ START_TEST (test_cli_model)
   g_autofree char *res = g_build_filename (tmp, "track-model", NULL);
   g_autofree char *err = NULL;
   const char *track[] = { "track", "--model", ckpt, "--image", stack, "--out", res, NULL };
-  ck_assert_msg (run_usam (track, &err) == 0, "%s", err);
+  ck_assert_msg (usam_test_run_usam (track, &err) == 0, "%s", err);
   g_autoptr (UsamImage) masks = usam_ctc_frames_load (res, "mask", 0, &error);
   ck_assert_msg (masks, "%s", error ? error->message : "");
   ck_assert_uint_eq (usam_image_get_frames (masks), 2);
@@ -504,7 +484,7 @@ START_TEST (test_cli_model)
     }
   g_clear_pointer (&err, g_free);
   const char *both[] = { "track", "--model", ckpt, "--labels", stack, "--out", res, NULL };
-  ck_assert_int_eq (run_usam (both, &err), 2);
+  ck_assert_int_eq (usam_test_run_usam (both, &err), 2);
   series_clear (&s);
 }
 END_TEST

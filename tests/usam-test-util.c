@@ -205,6 +205,12 @@ usam_test_noise_volume (guint depth, guint32 seed)
 int
 usam_test_run_usam (const char *const *args, char **err)
 {
+  return usam_test_run_usam_full (args, NULL, err);
+}
+
+int
+usam_test_run_usam_full (const char *const *args, char **out, char **err)
+{
   g_autofree char *exe = usam_test_build_path ("app/usam");
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_ptr_array_add (argv, exe);
@@ -213,8 +219,8 @@ usam_test_run_usam (const char *const *args, char **err)
   g_ptr_array_add (argv, NULL);
   int wait_status = 0;
   g_autoptr (GError) error = NULL;
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, err,
-                               &wait_status, &error),
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, out ? G_SPAWN_DEFAULT : G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, out, err, &wait_status, &error),
                  "cannot run %s: %s", exe, error ? error->message : "");
   ck_assert_msg (WIFEXITED (wait_status), "usam did not exit normally (crash?): %s", *err);
   return WEXITSTATUS (wait_status);

@@ -51,6 +51,8 @@ UsamModel *usam_test_small_model (guint64 seed);
 UsamImage *usam_test_noise_volume (guint depth, guint32 seed);
 /* Runs the build tree's usam with @args; returns its exit status, stderr in *@err. */
 int usam_test_run_usam (const char *const *args, char **err);
+/* The same with its stdout in *@out. */
+int usam_test_run_usam_full (const char *const *args, char **out, char **err);
 /* @name in the test's temporary directory. */
 char *usam_test_tmp_path (const char *name);
 /* The embedding cache at @path, failing the test when it cannot be opened. */
