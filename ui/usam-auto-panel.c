@@ -1,6 +1,4 @@
-#include "usam-auto-panel.h"
-
-#include "usam-ais-stack.h"
+#include "usam-auto-panel-private.h"
 
 #include <stddef.h>
 
@@ -71,54 +69,33 @@ static const Param params_table[] = {
 
 #define N_PARAMS G_N_ELEMENTS (params_table)
 
-struct _UsamAutoPanel
-{
-  GtkBox parent_instance;
-
-  UsamCanvas *canvas;   /* not owned: the window's */
-  UsamSession *session; /* owned */
-  UsamAutoSegmenter *segmenter;
-
-  UsamModel *model; /* the one the presets came from; not owned, compared only */
-  gboolean has_decoder;
-  UsamAutoParams params;
-  gboolean updating; /* writing params into the widgets: no re-run */
-
-  GtkDropDown *mode;
-  GtkStack *pages;
-  GtkWidget *widgets[N_PARAMS];
-  GtkWidget *progress_box, *commit_button, *volume_button;
-  GtkProgressBar *progress;
-  GtkLabel *status;
-
-  guint debounce;
-  gboolean wanted; /* a run is due once the embedding is there */
-  GCancellable *cancellable;
-  guint generation; /* of the run whose result counts */
-  gboolean running;
-  UsamAutoResult *result;
-  UsamImage *volume_image; /* while automatic 3D runs on it; compared only */
-};
 
 G_DEFINE_FINAL_TYPE (UsamAutoPanel, usam_auto_panel, GTK_TYPE_BOX)
 
 enum { SIGNAL_MESSAGE, SIGNAL_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
+G_STATIC_ASSERT (N_PARAMS == USAM_AUTO_PANEL_N_PARAMS);
 
-static void
-message (UsamAutoPanel *self, const char *text, gboolean is_error)
+void
+usam_auto_panel_emit_finished (UsamAutoPanel *self)
+{
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+}
+
+void
+usam_auto_panel_message (UsamAutoPanel *self, const char *text, gboolean is_error)
 {
   g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, text, is_error);
 }
 
-static void
-set_status (UsamAutoPanel *self, const char *text)
+void
+usam_auto_panel_set_status (UsamAutoPanel *self, const char *text)
 {
   gtk_label_set_text (self->status, text);
 }
 
-static void
-update_buttons (UsamAutoPanel *self)
+void
+usam_auto_panel_update_buttons (UsamAutoPanel *self)
 {
   gtk_widget_set_sensitive (self->commit_button, self->result && self->result->n_objects > 0 && !self->running);
   gtk_widget_set_visible (self->progress_box, self->running);
@@ -131,7 +108,7 @@ static void
 show_result (UsamAutoPanel *self)
 {
   usam_canvas_set_automatic (self->canvas, self->result ? self->result->labels : NULL);
-  update_buttons (self);
+  usam_auto_panel_update_buttons (self);
 }
 
 static void
@@ -209,7 +186,7 @@ reset_params (UsamAutoPanel *self, gboolean keep_mode)
   UsamAutoMode mode = self->params.mode;
   g_autoptr (GError) error = NULL;
   if (!usam_auto_params_init (&self->params, self->model, &error))
-    message (self, error->message, TRUE);
+    usam_auto_panel_message (self, error->message, TRUE);
   if (keep_mode && (self->has_decoder || !usam_auto_mode_needs_decoder (mode)))
     self->params.mode = mode;
   params_to_widgets (self);
@@ -259,7 +236,7 @@ on_mode_selected (GtkDropDown *drop, GParamSpec *pspec, UsamAutoPanel *self)
       self->updating = TRUE;
       gtk_drop_down_set_selected (drop, self->params.mode);
       self->updating = FALSE;
-      message (self, "AIS and APG need a model with an AIS decoder (a μSAM checkpoint).", FALSE);
+      usam_auto_panel_message (self, "AIS and APG need a model with an AIS decoder (a μSAM checkpoint).", FALSE);
       return;
     }
   self->params.mode = (UsamAutoMode) mode;
@@ -307,30 +284,25 @@ refill_modes (UsamAutoPanel *self)
 
 /* ---- runs ---- */
 
-typedef struct
-{
-  UsamAutoPanel *self; /* a reference */
-  guint generation;
-} RunTicket;
 
-static void
-on_run_progress (double fraction, gpointer user_data)
+void
+usam_auto_panel_on_run_progress (double fraction, gpointer user_data)
 {
   RunTicket *ticket = user_data;
   if (ticket->self->running && ticket->generation == ticket->self->generation)
     gtk_progress_bar_set_fraction (ticket->self->progress, fraction);
 }
 
-static void
-ticket_free (gpointer data)
+void
+usam_auto_panel_ticket_free (gpointer data)
 {
   RunTicket *ticket = data;
   g_object_unref (ticket->self);
   g_free (ticket);
 }
 
-static RunTicket *
-ticket_new (UsamAutoPanel *self)
+RunTicket *
+usam_auto_panel_ticket_new (UsamAutoPanel *self)
 {
   RunTicket *ticket = g_new0 (RunTicket, 1);
   ticket->self = g_object_ref (self);
@@ -357,19 +329,19 @@ on_run_done (GObject *source, GAsyncResult *res, gpointer user_data)
           g_clear_pointer (&self->result, usam_auto_result_free);
           self->result = g_steal_pointer (&result);
           g_autofree char *text = g_strdup_printf ("%u objects", self->result->n_objects);
-          set_status (self, text);
+          usam_auto_panel_set_status (self, text);
         }
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_status (self, "Cancelled");
+        usam_auto_panel_set_status (self, "Cancelled");
       else if (error)
         {
-          set_status (self, "Failed");
-          message (self, error->message, TRUE);
+          usam_auto_panel_set_status (self, "Failed");
+          usam_auto_panel_message (self, error->message, TRUE);
         }
       show_result (self);
       g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
     }
-  ticket_free (ticket);
+  usam_auto_panel_ticket_free (ticket);
 }
 
 void
@@ -393,7 +365,7 @@ usam_auto_panel_run (UsamAutoPanel *self)
     {
       /* state-changed starts it when the embedding arrives. */
       self->wanted = TRUE;
-      set_status (self, model ? "Waiting for the embedding…" : "Choose a model first");
+      usam_auto_panel_set_status (self, model ? "Waiting for the embedding…" : "Choose a model first");
       return;
     }
   if (self->cancellable)
@@ -404,10 +376,10 @@ usam_auto_panel_run (UsamAutoPanel *self)
   self->running = TRUE;
   self->generation++;
   gtk_progress_bar_set_fraction (self->progress, 0);
-  set_status (self, "Segmenting…");
-  update_buttons (self);
+  usam_auto_panel_set_status (self, "Segmenting…");
+  usam_auto_panel_update_buttons (self);
   usam_auto_segmenter_run_async (self->segmenter, model, embedding, &self->params, self->cancellable,
-                                 on_run_progress, ticket_new (self), ticket_free, on_run_done, ticket_new (self));
+                                 usam_auto_panel_on_run_progress, usam_auto_panel_ticket_new (self), usam_auto_panel_ticket_free, on_run_done, usam_auto_panel_ticket_new (self));
 }
 
 gboolean
@@ -486,9 +458,9 @@ usam_auto_panel_commit_all (UsamAutoPanel *self, GError **error)
   if (!usam_session_add_objects (self->session, objects, "automatic segmentation", error))
     return FALSE;
   g_autofree char *text = g_strdup_printf ("Committed %u automatic objects.", objects->len);
-  message (self, text, FALSE);
+  usam_auto_panel_message (self, text, FALSE);
   drop_result (self);
-  set_status (self, "Committed");
+  usam_auto_panel_set_status (self, "Committed");
   return TRUE;
 }
 
@@ -521,98 +493,7 @@ on_commit_clicked (GtkButton *button, UsamAutoPanel *self)
 {
   g_autoptr (GError) error = NULL;
   if (!usam_auto_panel_commit_all (self, &error))
-    message (self, error->message, TRUE);
-}
-
-/* ---- automatic 3D ---- */
-
-static void
-on_volume_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  RunTicket *ticket = user_data;
-  UsamAutoPanel *self = ticket->self;
-  g_autoptr (GError) error = NULL;
-  guint n = 0;
-  g_autoptr (UsamImage) labels = usam_ais_segment_volume_finish (res, &n, &error);
-  if (ticket->generation == self->generation && self->session)
-    {
-      self->running = FALSE;
-      self->volume_image = NULL;
-      g_clear_object (&self->cancellable);
-      UsamImage *image = usam_session_get_image (self->session);
-      UsamProject *project = usam_session_get_project (self->session);
-      guint added = 0;
-      if (labels && image && project)
-        {
-          /* The project takes labels of the whole image: frame t of them. */
-          guint frames = usam_image_get_frames (image), t = usam_session_get_t (self->session);
-          g_autoptr (UsamImage) full = frames > 1 ? usam_image_new (USAM_PIXEL_TYPE_U32, usam_image_get_width (image),
-                                                                    usam_image_get_height (image), 1,
-                                                                    usam_image_get_depth (image), frames, &error)
-                                                  : g_object_ref (labels);
-          if (full && frames > 1)
-            memcpy (usam_image_get_plane_mutable (full, t, 0), usam_image_get_plane (labels, 0, 0),
-                    usam_image_get_plane_size (labels) * usam_image_get_depth (labels));
-          if (full && usam_project_add_labels (project, usam_session_get_image_id (self->session), full,
-                                               USAM_OBJECT_SOURCE_AUTOMATIC, "automatic 3D", &added, &error))
-            {
-              usam_session_reload (self->session);
-              g_autofree char *text = g_strdup_printf ("%u objects through %u slices added (one undo step)", n,
-                                                       usam_image_get_depth (image));
-              set_status (self, text);
-              message (self, text, FALSE);
-            }
-        }
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_status (self, "Cancelled: nothing was added");
-      else if (error)
-        {
-          set_status (self, "Failed");
-          message (self, error->message, TRUE);
-        }
-      update_buttons (self);
-      g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
-    }
-  ticket_free (ticket);
-}
-
-gboolean
-usam_auto_panel_run_volume (UsamAutoPanel *self, GError **error)
-{
-  UsamImage *image = usam_session_get_image (self->session);
-  UsamModel *model = usam_session_get_model (self->session);
-  if (!image || usam_image_get_depth (image) < 2)
-    {
-      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_INVALID_ARGUMENT, "Automatic 3D needs a volume.");
-      return FALSE;
-    }
-  if (!model || !usam_model_has_decoder (model))
-    {
-      g_set_error_literal (error, USAM_ERROR, USAM_ERROR_UNSUPPORTED,
-                           "Automatic 3D runs AIS on every slice: choose a model with an AIS decoder.");
-      return FALSE;
-    }
-  usam_auto_panel_cancel (self);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
-  self->running = TRUE;
-  self->volume_image = image;
-  self->generation++;
-  gtk_progress_bar_set_fraction (self->progress, 0);
-  set_status (self, "Segmenting every slice…");
-  update_buttons (self);
-  usam_ais_segment_volume_async (model, image, usam_session_get_t (self->session), &self->params.ais, NULL,
-                                 USAM_NORMALIZE_MINMAX, on_run_progress, ticket_new (self), ticket_free,
-                                 self->cancellable, on_volume_done, ticket_new (self));
-  return TRUE;
-}
-
-static void
-on_volume_clicked (GtkButton *button, UsamAutoPanel *self)
-{
-  g_autoptr (GError) error = NULL;
-  if (!usam_auto_panel_run_volume (self, &error))
-    message (self, error->message, TRUE);
+    usam_auto_panel_message (self, error->message, TRUE);
 }
 
 /* ---- following the session ---- */
@@ -630,7 +511,7 @@ on_image_changed (UsamSession *session, UsamAutoPanel *self)
   self->generation++;
   self->running = FALSE;
   g_clear_pointer (&self->result, usam_auto_result_free);
-  update_buttons (self);
+  usam_auto_panel_update_buttons (self);
   if (gtk_widget_get_visible (GTK_WIDGET (self)))
     schedule_run (self);
 }
@@ -791,17 +672,17 @@ usam_auto_panel_new (UsamCanvas *canvas, UsamSession *session)
   gtk_widget_set_tooltip_text (self->volume_button,
                                "AIS with these settings on every slice, objects joined across slices, added to the "
                                "project as one undo step (usam segment --volume)");
-  g_signal_connect (self->volume_button, "clicked", G_CALLBACK (on_volume_clicked), self);
+  g_signal_connect (self->volume_button, "clicked", G_CALLBACK (usam_auto_panel_on_volume_clicked), self);
   gtk_box_append (box, self->volume_button);
 
   self->model = usam_session_get_model (session);
   self->has_decoder = self->model && usam_model_has_decoder (self->model);
   g_autoptr (GError) error = NULL;
   if (!usam_auto_params_init (&self->params, self->model, &error))
-    message (self, error->message, TRUE);
+    usam_auto_panel_message (self, error->message, TRUE);
   refill_modes (self);
   params_to_widgets (self);
-  update_buttons (self);
+  usam_auto_panel_update_buttons (self);
   g_signal_connect (self->mode, "notify::selected", G_CALLBACK (on_mode_selected), self);
 
   g_signal_connect_object (session, "image-changed", G_CALLBACK (on_image_changed), self, 0);
